@@ -1,0 +1,244 @@
+"""The backward engine: an iterative walk over grad_fn nodes in reverse creation order.
+
+It owns the cross-cutting rules so that no op repeats them: summing a broadcast gradient back to
+its input's shape, casting it to the input's dtype, buffering and accumulating into leaves,
+running hooks, and freeing saved tensors unless ``retain_graph``.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from . import function as F
+from .function import AccumulateGrad
+from .grad_mode import STATE
+
+
+def _add(a, b, create_graph):
+    if create_graph:
+        return a + b
+    return F._wrap(a._data + b._data, a.dtype, a.device)
+
+
+def _fit(g, shape, dtype, node, i, create_graph):
+    """Sum a gradient down to its input's shape and cast it to its dtype."""
+    if g._data.shape != shape:
+        gshape = g._data.shape
+        lead = len(gshape) - len(shape)
+        if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[lead:], strict=True)):
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(gshape)} but expected shape compatible with {list(shape)}"
+            )
+        g = g.sum_to_size(shape) if create_graph else F._wrap(_sum_to(g._data, shape), g.dtype, g.device)
+    if g.dtype is not dtype:
+        g = g.to(dtype) if create_graph else F._wrap(g._data.astype(dtype.np), dtype, g.device)
+    return g
+
+
+def _sum_to(arr, shape):
+    lead = arr.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and arr.shape[i + lead] != 1)
+    if axes:
+        arr = arr.sum(axis=axes, keepdims=True)
+    return arr.reshape(shape)
+
+
+def _run_tensor_hooks(hooks, g):
+    for h in hooks:
+        r = h(g)
+        if r is not None:
+            g = r
+    return g
+
+
+def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, accumulate=True):
+    """Backpropagate ``grad_roots`` from ``roots``.
+
+    With ``accumulate`` the leaf gradients go into ``.grad`` (only for ``inputs`` if given);
+    otherwise the gradients of ``inputs`` are returned in order (``autograd.grad``).
+    """
+    # -- 1. seed the buffers with the root gradients ------------------------------------------------
+    buffers = {}
+    leaf_grads = {}  # id(leaf) -> [leaf, summed grad]
+    root_nodes = []
+    for t, g in zip(roots, grad_roots, strict=True):
+        if t.grad_fn is None:
+            _buffer_leaf(leaf_grads, t, g, create_graph)
+            continue
+        node = t.grad_fn
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._n_out
+            root_nodes.append(node)
+        i = t._output_nr
+        buf[i] = g if buf[i] is None else _add(buf[i], g, create_graph)
+
+    # -- 2. what to capture, and which nodes are worth running --------------------------------------
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for k, t in enumerate(inputs):
+            key = ("leaf", id(t)) if t.grad_fn is None else (t.grad_fn, t._output_nr)
+            capture.setdefault(key, []).append(k)
+    deps, order = _dependencies(root_nodes, capture)
+
+    # -- 3. the walk: most recently created node first, like PyTorch ------------------------------
+    captured = {}
+    heap = [(-n._seq_nr, id(n), n) for n in root_nodes if deps.get(n, 0) == 0 and n in order]
+    heapq.heapify(heap)
+    prev_mode = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        while heap:
+            node = heapq.heappop(heap)[2]
+            grads = buffers.pop(node, None) or [None] * node._n_out
+            if node._pre_hooks:
+                for i, hooks in node._pre_hooks.items():
+                    if grads[i] is not None:
+                        grads[i] = _run_tensor_hooks(hooks, grads[i])
+            if node._node_prehooks:
+                for h in node._node_prehooks:
+                    r = h(tuple(grads))
+                    if r is not None:
+                        grads = list(r)
+            if capture is not None:
+                for i in range(node._n_out):
+                    for k in capture.get((node, i), ()):
+                        captured[k] = grads[i]
+            edges = node._edges
+            if not any(e is not None and (e[0] in order or type(e[0]) is AccumulateGrad) for e in edges):
+                if not retain_graph:
+                    node._release()
+                continue
+            in_grads = _call(node, grads)
+            if not retain_graph:
+                node._release()
+            if node._hooks:
+                for h in node._hooks:
+                    r = h(in_grads, tuple(grads))
+                    if r is not None:
+                        in_grads = tuple(r)
+            for i, (e, g) in enumerate(zip(edges, in_grads, strict=False)):
+                if e is None:
+                    continue
+                target = e[0]
+                if type(target) is not AccumulateGrad and target not in order:
+                    continue
+                if g is None:
+                    if type(target) is not AccumulateGrad:
+                        _release_dep(target, deps, heap)
+                    continue
+                if not isinstance(g, F.Tensor):
+                    raise TypeError(f"{node.name()} returned a gradient of type {type(g).__name__}, expected a Tensor")
+                g = _fit(g, e[2], e[3], node, i, create_graph)
+                if type(target) is AccumulateGrad:
+                    _buffer_leaf(leaf_grads, target.variable, g, create_graph)
+                    continue
+                buf = buffers.get(target)
+                if buf is None:
+                    buf = buffers[target] = [None] * target._n_out
+                j = e[1]
+                buf[j] = g if buf[j] is None else _add(buf[j], g, create_graph)
+                _release_dep(target, deps, heap)
+
+        # -- 4. leaves: hooks, then accumulate or capture ----------------------------------------
+        wanted = None if inputs is None else {id(t) for t in inputs}
+        for key, (leaf, g) in leaf_grads.items():
+            if leaf._hooks:
+                g = _run_tensor_hooks(leaf._hooks, g)
+            if not accumulate:
+                for k in capture.get(("leaf", key), ()):
+                    captured[k] = g
+            elif wanted is None or key in wanted:
+                _accumulate(leaf, g, create_graph)
+    finally:
+        STATE.enabled = prev_mode
+    if not accumulate:
+        return [captured.get(k) for k in range(len(inputs))]
+    return None
+
+
+def _release_dep(target, deps, heap) -> None:
+    n = deps[target] - 1
+    deps[target] = n
+    if n == 0:
+        heapq.heappush(heap, (-target._seq_nr, id(target), target))
+
+
+def _call(node, grads):
+    """Run one node's backward, materialising missing output grads as zeros where asked."""
+    if any(g is None for g in grads) and getattr(node, "materialize_grads", True):
+        meta = getattr(node, "_out_meta", None)
+        if meta is not None:
+            grads = [g if g is not None else F._zeros(*meta[i]) for i, g in enumerate(grads)]
+    out = node._backward(grads)
+    if not isinstance(out, tuple):
+        out = (out,)
+    n_in = len(node._edges)
+    if len(out) != n_in:
+        if len(out) > n_in and all(g is None for g in out[n_in:]):
+            out = out[:n_in]
+        else:
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got {len(out)})"
+            )
+    return out
+
+
+def _dependencies(root_nodes, capture):
+    """Count, for each node, the edges into it from nodes that will run; prune dead branches."""
+    # iterative post-order DFS: a node is needed if it leads to a leaf (or to a captured input)
+    needed = {}
+    children = {}
+    stack = [(n, False) for n in root_nodes]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            kids = children[node]
+            if capture is None:
+                need = True
+            else:
+                need = any((node, i) in capture for i in range(node._n_out)) or any(
+                    ("leaf", id(e[0].variable)) in capture if type(e[0]) is AccumulateGrad else needed.get(e[0])
+                    for e in node._edges
+                    if e is not None
+                )
+            needed[node] = need
+            del kids
+            continue
+        if node in children:
+            continue
+        kids = [e[0] for e in node._edges if e is not None and type(e[0]) is not AccumulateGrad]
+        children[node] = kids
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if k not in children)
+    order = {n for n, need in needed.items() if need}
+    deps = {}
+    for node in order:
+        for e in node._edges:
+            if e is not None and e[0] in order and type(e[0]) is not AccumulateGrad:
+                deps[e[0]] = deps.get(e[0], 0) + 1
+    return deps, order
+
+
+def _buffer_leaf(leaf_grads, leaf, g, create_graph) -> None:
+    slot = leaf_grads.get(id(leaf))
+    if slot is None:
+        leaf_grads[id(leaf)] = [leaf, g]
+    else:
+        slot[1] = _add(slot[1], g, create_graph)
+
+
+def _accumulate(leaf, g, create_graph) -> None:
+    """Add ``g`` into ``leaf.grad``: stored as a fresh copy first, then summed in place (no graph)."""
+    if leaf._grad is None:
+        leaf._grad = g if create_graph else F._wrap(g._data.copy(), g.dtype, g.device)
+    elif create_graph or STATE.enabled:
+        leaf._grad = leaf._grad + g
+    else:
+        old = leaf._grad
+        old._data += g._data
+        old._bump()
+    for h in leaf.__dict__.get("_post_acc_hooks", ()):
+        h(leaf)

@@ -1,0 +1,349 @@
+"""Function and its ctx: one mechanism for built-in ops and user-defined autograd Functions.
+
+The ctx object handed to ``forward`` *is* the graph node (as in PyTorch): it records the input
+edges, the saved tensors, and runs ``backward`` when the engine reaches it.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+from .grad_mode import STATE
+
+_seq = itertools.count()
+Tensor = None  # set by ember.tensor once it is defined (avoids an import cycle)
+_wrap = None
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second "
+    "time or if you need to access saved tensors after calling backward."
+)
+
+
+class Node:
+    """A node of the backward graph. Subclasses implement ``_backward(grads) -> input grads``."""
+
+    _edges = ()  # per input: None or (target node, output_nr, shape, dtype)
+    _saved = None
+    _freed = False
+    _pre_hooks = None  # {output_nr: [hook(grad) -> grad | None]}  tensor hooks of non-leaf outputs
+    _hooks = None  # [hook(grad_inputs, grad_outputs)]
+    _node_prehooks = None  # [hook(grad_outputs)]
+    _n_out = 1
+    _seq_nr = 0
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((None, 0) if e is None else (e[0], e[1]) for e in self._edges)
+
+    @property
+    def metadata(self) -> dict:
+        md = self.__dict__.get("_metadata")
+        if md is None:
+            md = self._metadata = {}
+        return md
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node computes its input grads."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node; it may return replacement grads."""
+        if self._node_prehooks is None:
+            self._node_prehooks = []
+        self._node_prehooks.append(fn)
+        return _RemovableHandle(self._node_prehooks, fn)
+
+    def _release(self) -> None:
+        if self._saved is not None:
+            self._saved = None
+            self._freed = True
+
+
+class _RemovableHandle:
+    __slots__ = ("_list", "_item")
+
+    def __init__(self, lst, item):
+        self._list, self._item = lst, item
+
+    def remove(self) -> None:
+        if self._item in self._list:
+            self._list.remove(self._item)
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: its gradient accumulates into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+
+class _SavedOutput:
+    """A forward output saved for backward: kept as data so the node holds no cycle through it."""
+
+    __slots__ = ("data", "dtype", "device", "vc", "version", "index")
+
+    def __init__(self, t, index):
+        self.data, self.dtype, self.device, self.vc, self.index = t._data, t.dtype, t.device, t._vc, index
+        self.version = 0 if t._vc is None else t._vc[0]
+
+
+def _version_error(t, node, version, expected, out_index=None) -> RuntimeError:
+    where = f", which is output {out_index} of {node.name()}," if out_index is not None else ""
+    if out_index is None and t is not None and t.grad_fn is not None:
+        where = f", which is output {t._output_nr} of {t.grad_fn.name()},"
+    shape = list(t.shape) if t is not None else []
+    kind = t.type() if t is not None else "tensor"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{kind} {shape}]{where} is at version {version}; expected version {expected} "
+        "instead. Hint: the backtrace further above can show the operation that failed to compute its "
+        "gradient. The variable in question was changed in there or anywhere later. Good luck!"
+    )
+
+
+class BackwardFunction(Node):
+    """The ctx/node of a ``Function`` call. ``saved_tensors`` checks versions on every read."""
+
+    _forward_cls = None
+    materialize_grads = True
+    _to_save = ()
+    _dirty = ()
+    _non_diff = ()
+
+    # -- ctx API used inside forward ------------------------------------------------------------
+    def save_for_backward(self, *tensors) -> None:
+        self._to_save = tensors
+
+    def mark_dirty(self, *tensors) -> None:
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_diff = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(e is not None for e in self._edges) if self._edges else self.__dict__.get("_nig", ())
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(_FREED)
+        saved = self._saved
+        if saved is None:  # forward saved nothing (or there is no graph)
+            return tuple(self._to_save)
+        out = []
+        for entry in saved:
+            if entry is None:
+                out.append(None)
+            elif type(entry) is _SavedOutput:
+                cur = 0 if entry.vc is None else entry.vc[0]
+                if cur != entry.version:
+                    raise _version_error(None, self, cur, entry.version, entry.index)
+                t = _wrap(entry.data, entry.dtype, entry.device)
+                t._vc = entry.vc
+                if STATE.enabled:  # create_graph: the output is this node's output again
+                    t._rg, t.grad_fn, t._output_nr = True, self, entry.index
+                out.append(t)
+            else:
+                t, version = entry
+                cur = 0 if t._vc is None else t._vc[0]
+                if cur != version:
+                    raise _version_error(t, self, cur, version)
+                out.append(t)
+        return tuple(out)
+
+    saved_variables = saved_tensors
+
+    def _backward(self, grads):
+        return self._forward_cls.backward(self, *grads)
+
+
+class FunctionMeta(type):
+    """Gives every Function subclass its node class, named as PyTorch names it (``MulBackward0``)."""
+
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        node_name = attrs.get("_node_name") or f"{name}Backward{getattr(cls, '_backward_suffix', '')}"
+        cls._backward_cls = type(node_name, (BackwardFunction,), {"_forward_cls": cls})
+        # the separate setup_context form: forward takes no ctx
+        cls._setup_form = any("setup_context" in vars(b) for b in cls.__mro__ if b.__name__ != "Function")
+
+
+def _edge_for(t):
+    """The graph edge for input ``t``: its grad_fn, or an AccumulateGrad for a leaf."""
+    fn = t.grad_fn
+    if fn is None:
+        return (AccumulateGrad(t), 0, t._data.shape, t.dtype)
+    return (fn, t._output_nr, t._data.shape, t.dtype)
+
+
+class Function(metaclass=FunctionMeta):
+    """Base of differentiable operations: define static ``forward(ctx, ...)`` and ``backward(ctx, ...)``.
+
+    Example::
+
+        class Exp(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                (y,) = ctx.saved_tensors
+                return grad * y
+    """
+
+    _builtin = False  # built-in ops compute on arrays and may skip the no-grad switch
+    _saves_output = False  # built-ins that keep their own output for backward (exp, tanh, ...)
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls._backward_cls()
+        needs = False
+        if STATE.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._rg:
+                    needs = True
+                    break
+        if needs:
+            ctx._edges = tuple(_edge_for(a) if isinstance(a, Tensor) and a._rg else None for a in args)
+        if cls._builtin:
+            out = cls.forward(ctx, *args, **kwargs)
+        else:
+            prev = STATE.enabled
+            STATE.enabled = False
+            try:
+                if cls._setup_form:
+                    out = cls.forward(*args, **kwargs)
+                    cls.setup_context(ctx, args, out)
+                else:
+                    out = cls.forward(ctx, *args, **kwargs)
+            finally:
+                STATE.enabled = prev
+        return _finish(cls, ctx, args, out, needs)
+
+
+def _finish(cls, ctx, args, out, needs):
+    """Wrap forward's outputs as tensors and, when a graph is recorded, connect them to ``ctx``."""
+    single = not isinstance(out, tuple)
+    outs = (out,) if single else out
+    dev = None
+    for a in args:
+        if isinstance(a, Tensor):
+            dev = a.device
+            break
+    results = []
+    for o in outs:
+        if isinstance(o, Tensor):
+            if not needs:
+                results.append(o)
+                continue
+            if any(o is d for d in ctx._dirty):
+                results.append(o)  # an in-place output keeps its identity and gets a new history
+            elif any(o is a for a in args) or o.grad_fn is not None or o._rg:
+                results.append(o._alias())  # returning an input (or a graph tensor) as-is: a fresh alias
+            else:
+                results.append(o)
+        elif o is None or not hasattr(o, "dtype"):
+            results.append(o)
+        else:
+            results.append(_wrap(o, None, dev))
+    if needs:
+        ctx._seq_nr = next(_seq)
+        ctx._n_out = len(results)
+        nondiff = ctx._non_diff
+        for i, r in enumerate(results):
+            if isinstance(r, Tensor) and r.dtype.is_floating_point and not any(r is n for n in nondiff):
+                r._rg, r.grad_fn, r._output_nr = True, ctx, i
+                if any(r is d for d in ctx._dirty):
+                    r._bump()
+        _store_saved(cls, ctx, args, results)
+    else:
+        ctx.__dict__["_nig"] = tuple(False for _ in args)
+    return results[0] if single else tuple(results)
+
+
+def _store_saved(cls, ctx, args, results) -> None:
+    to_save = ctx._to_save
+    if cls._saves_output:
+        to_save = (*to_save, results[0])
+    if not to_save:
+        return
+    saved = []
+    for t in to_save:
+        if t is None:
+            saved.append(None)
+            continue
+        idx = next((i for i, r in enumerate(results) if r is t and r.grad_fn is ctx), None)
+        if idx is not None:
+            saved.append(_SavedOutput(t, idx))
+        else:
+            saved.append((t, 0 if t._vc is None else t._vc[0]))
+    ctx._saved = tuple(saved)
+    ctx._to_save = ()
+
+
+class InplaceFunction(Function):
+    pass
+
+
+class NestedIOFunction(Function):
+    pass
+
+
+def once_differentiable(fn):
+    """Mark a backward as not itself differentiable: it runs without recording a graph."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        prev = STATE.enabled
+        STATE.enabled = False
+        try:
+            return fn(ctx, *args)
+        finally:
+            STATE.enabled = prev
+
+    return wrapper
+
+
+class FunctionCtx(BackwardFunction):
+    pass

@@ -1,0 +1,859 @@
+"""Elementwise ops: arithmetic, comparison and math. Each primitive: forward + backward side by side."""
+
+from __future__ import annotations
+
+from ._base import D, Op, Tensor, _wrap, arr, fdata, np, operands
+
+
+# -- arithmetic ------------------------------------------------------------------------------------
+class Add(Op):
+    """z = x + alpha*y;  dz/dx = 1,  dz/dy = alpha"""
+
+    @staticmethod
+    def forward(ctx, x, y, alpha=1):
+        ctx.alpha = alpha
+        if alpha != 1:
+            return np.add(arr(x), np.multiply(arr(y), alpha))
+        return np.add(arr(x), arr(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (g if ctx.alpha == 1 else g * ctx.alpha), None
+
+
+class Sub(Op):
+    """z = x - alpha*y;  dz/dx = 1,  dz/dy = -alpha"""
+
+    @staticmethod
+    def forward(ctx, x, y, alpha=1):
+        ctx.alpha = alpha
+        if alpha != 1:
+            return np.subtract(arr(x), np.multiply(arr(y), alpha))
+        return np.subtract(arr(x), arr(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.alpha == 1 else g * -ctx.alpha), None
+
+
+class RSub(Op):
+    """z = y - alpha*x (``2 - t``);  dz/dx = -alpha,  dz/dy = 1"""
+
+    @staticmethod
+    def forward(ctx, x, y, alpha=1):
+        ctx.alpha = alpha
+        return np.subtract(arr(y), np.multiply(arr(x), alpha) if alpha != 1 else arr(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        return (-g if ctx.alpha == 1 else g * -ctx.alpha), g, None
+
+
+class Mul(Op):
+    """z = x * y;  dz/dx = y,  dz/dy = x"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.multiply(arr(x), arr(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        return (g * y if nig[0] else None), (g * x if nig[1] else None)
+
+
+class Div(Op):
+    """z = x / y;  dz/dx = 1/y,  dz/dy = -x/y^2"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.true_divide(arr(x), arr(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        return (g / y if nig[0] else None), (-g * x / (y * y) if nig[1] else None)
+
+
+class Neg(Op):
+    """y = -x;  dy/dx = -1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Pow(Op):
+    """y = x ** e (e a number);  dy/dx = e * x^(e-1)"""
+
+    @staticmethod
+    def forward(ctx, x, e):
+        ctx.save_for_backward(x)
+        ctx.e = e
+        if e == 2:
+            return np.multiply(x._data, x._data)
+        return np.power(x._data, e)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        e = ctx.e
+        if e == 0:
+            return g * 0, None
+        if e == 2:
+            return g * (2.0 * x), None
+        return g * (e * x ** (e - 1)), None
+
+
+class PowTensor(Op):
+    """z = x ** y;  dz/dx = y * x^(y-1),  dz/dy = z * log(x) (0 where x == 0 and y >= 0)"""
+
+    _node_name = "PowBackward1"
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.power(arr(x), arr(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, z = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        gx = gy = None
+        if nig[0]:
+            gx = g * (y * x ** (y - 1)).masked_fill((y == 0), 0.0)
+        if nig[1]:
+            gy = (g * z * x.log()).masked_fill((x == 0) & (y >= 0), 0.0)
+        return gx, gy
+
+
+class RPow(Op):
+    """z = base ** y (base a number);  dz/dy = z * log(base) (0 where base == 0 and y >= 0)"""
+
+    _node_name = "PowBackward2"
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, base, y):
+        ctx.base = base
+        ctx.save_for_backward(y)
+        return np.power(base, y._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, z = ctx.saved_tensors
+        if ctx.base == 0:
+            return None, (g * z * float("-inf")).masked_fill(y >= 0, 0.0)
+        return None, g * z * float(np.log(ctx.base))
+
+
+# -- unary math ------------------------------------------------------------------------------------
+class Exp(Op):
+    """y = exp(x);  dy/dx = y"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.exp(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class Log(Op):
+    """y = log(x);  dy/dx = 1/x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Sin(Op):
+    """y = sin(x);  dy/dx = cos(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cos()
+
+
+class Cos(Op):
+    """y = cos(x);  dy/dx = -sin(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * -x.sin()
+
+
+class Tan(Op):
+    """y = tan(x);  dy/dx = 1 + y^2"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.tan(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 + y * y)
+
+
+class Tanh(Op):
+    """y = tanh(x);  dy/dx = 1 - y^2"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.tanh(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y)
+
+
+class Sigmoid(Op):
+    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y)"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        d = fdata(x)
+        # exp of a non-positive number only: no overflow warning for large |x|
+        e = np.exp(-np.abs(d))
+        return np.where(d >= 0, 1 / (1 + e), e / (1 + e)).astype(d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y * (1 - y))
+
+
+class Sqrt(Op):
+    """y = sqrt(x);  dy/dx = 1 / (2y)"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sqrt(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g / (2 * y)
+
+
+class Rsqrt(Op):
+    """y = x^(-1/2);  dy/dx = -y^3 / 2"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return 1 / np.sqrt(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (-0.5 * y * y * y)
+
+
+class Reciprocal(Op):
+    """y = 1/x;  dy/dx = -y^2"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.reciprocal(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * -(y * y)
+
+
+class Abs(Op):
+    """y = |x|;  dy/dx = sign(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sign()
+
+
+class Log1p(Op):
+    """y = log(1 + x);  dy/dx = 1 / (1 + x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Expm1(Op):
+    """y = exp(x) - 1;  dy/dx = y + 1"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.expm1(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y + 1)
+
+
+class Sinh(Op):
+    """y = sinh(x);  dy/dx = cosh(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cosh()
+
+
+class Cosh(Op):
+    """y = cosh(x);  dy/dx = sinh(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sinh()
+
+
+class Asin(Op):
+    """y = asin(x);  dy/dx = 1 / sqrt(1 - x^2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsin(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (1 - x * x).rsqrt()
+
+
+class Acos(Op):
+    """y = acos(x);  dy/dx = -1 / sqrt(1 - x^2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccos(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * -(1 - x * x).rsqrt()
+
+
+class Atan(Op):
+    """y = atan(x);  dy/dx = 1 / (1 + x^2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + x * x)
+
+
+class Relu(Op):
+    """y = max(x, 0);  dy/dx = 1 where y > 0 (relu'(0) = 0, as PyTorch)"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        d = x._data
+        return np.maximum(d, d.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y > 0)
+
+
+class Clamp(Op):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi"""
+
+    _node_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(x._data, lo, hi).astype(x._data.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ((x >= ctx.lo) & (x <= ctx.hi)), None, None
+
+
+class ClampMin(Op):
+    """y = max(x, lo);  dy/dx = 1 where x >= lo"""
+
+    @staticmethod
+    def forward(ctx, x, lo):
+        ctx.save_for_backward(x)
+        ctx.lo = lo
+        d = x._data
+        return np.maximum(d, d.dtype.type(lo))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x >= ctx.lo), None
+
+
+class ClampMax(Op):
+    """y = min(x, hi);  dy/dx = 1 where x <= hi"""
+
+    @staticmethod
+    def forward(ctx, x, hi):
+        ctx.save_for_backward(x)
+        ctx.hi = hi
+        d = x._data
+        return np.minimum(d, d.dtype.type(hi))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x <= ctx.hi), None
+
+
+class Maximum(Op):
+    """z = max(x, y);  the gradient goes to the larger input, split in half on ties (PyTorch's rule)"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(arr(x), arr(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        w = (x > y) + (x == y) * 0.5
+        return g * w, g * (1 - w)
+
+
+class Minimum(Op):
+    """z = min(x, y);  the gradient goes to the smaller input, split in half on ties"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.minimum(arr(x), arr(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        w = (x < y) + (x == y) * 0.5
+        return g * w, g * (1 - w)
+
+
+class Where(Op):
+    """z = cond ? x : y;  dz/dx = cond,  dz/dy = !cond"""
+
+    _node_name = "WhereBackward0"
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.cond = cond
+        return np.where(cond._data, arr(x), arr(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        c = ctx.cond
+        nig = ctx.needs_input_grad
+        return None, (g.masked_fill(~c, 0.0) if nig[1] else None), (g.masked_fill(c, 0.0) if nig[2] else None)
+
+
+class MaskedFill(Op):
+    """y = x with value where mask;  dy/dx = !mask,  dy/dvalue = sum(g[mask])"""
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.mask = mask
+        v = arr(value)
+        return np.where(mask._data, np.asarray(v, dtype=x._data.dtype), x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        m = ctx.mask
+        gv = (g * m).sum() if ctx.needs_input_grad[2] else None
+        return g * ~m, None, gv
+
+
+class ToCopy(Op):
+    """y = x cast to another dtype/device;  dy/dx = 1 (cast back by the engine)"""
+
+    @staticmethod
+    def forward(ctx, x, dtype, device):
+        from .._backend import to_device  # noqa: PLC0415
+
+        d = x._data
+        if dtype is not None and dtype is not x.dtype:
+            d = d.astype(dtype.np)
+        if device is not None and device is not x.device:
+            d = to_device(d, device)
+            out = _wrap(d, dtype or x.dtype, device)
+            return out
+        return d if d is not x._data else d.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, None
+
+
+class Sign(Op):
+    """y = sign(x);  dy/dx = 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+def _zero_grad_op(name, fn):
+    """Piecewise-constant ops (floor, ceil, ...): gradient zero everywhere, as PyTorch defines it."""
+
+    def forward(ctx, x):
+        return fn(x._data)
+
+    def backward(ctx, g):
+        return g * 0
+
+    return type(name, (Op,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+
+
+Floor = _zero_grad_op("Floor", np.floor)
+Ceil = _zero_grad_op("Ceil", np.ceil)
+Trunc = _zero_grad_op("Trunc", np.trunc)
+Round = _zero_grad_op("Round", np.round)
+Frac = None  # defined as x - trunc(x) in the aliases
+
+
+# -- public functions ------------------------------------------------------------------------------
+def add(input, other, *, alpha=1, out=None):
+    a, b, _ = operands(input, other)
+    if not isinstance(a, Tensor):
+        return Add.apply(b, a, alpha) if alpha == 1 else RSub.apply(b, a, -alpha)
+    return Add.apply(a, b, alpha)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    a, b, dt = operands(input, other)
+    if dt is D.bool_:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if not isinstance(a, Tensor):
+        return RSub.apply(b, a, alpha)
+    return Sub.apply(a, b, alpha)
+
+
+def rsub(input, other, *, alpha=1):
+    a, b, _ = operands(input, other)
+    return RSub.apply(a, b, alpha)
+
+
+def mul(input, other, *, out=None):
+    a, b, _ = operands(input, other)
+    if not isinstance(a, Tensor):
+        a, b = b, a
+    return Mul.apply(a, b)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            return floor_divide(input, other)
+        if rounding_mode == "trunc":
+            a, b, dt = operands(input, other)
+            return _nograd(np.trunc(np.true_divide(arr(a), arr(b))).astype(dt.np), dt, a, b)
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+        )
+    a, b, _ = operands(input, other, float_only=True)
+    return Div.apply(a, b)
+
+
+def _nograd(data, dt, *ops):
+    dev = next(o.device for o in ops if isinstance(o, Tensor))
+    return _wrap(np.asarray(data), dt, dev)
+
+
+def floor_divide(input, other):
+    a, b, dt = operands(input, other)
+    if not dt.is_floating_point and np.any(np.asarray(arr(b)) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return _nograd(np.floor_divide(arr(a), arr(b)), dt, a, b)
+
+
+def remainder(input, other):
+    a, b, dt = operands(input, other)
+    if not dt.is_floating_point and np.any(np.asarray(arr(b)) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    if isinstance(a, Tensor) and a._rg or isinstance(b, Tensor) and b._rg:
+        return a - floor_divide(a, b).detach() * b
+    return _nograd(np.remainder(arr(a), arr(b)), dt, a, b)
+
+
+def fmod(input, other):
+    a, b, dt = operands(input, other)
+    if isinstance(a, Tensor) and a._rg or isinstance(b, Tensor) and b._rg:
+        q = _nograd(np.trunc(np.true_divide(arr(a), arr(b))).astype(dt.np), dt, a, b)
+        return a - q * b
+    return _nograd(np.fmod(arr(a), arr(b)), dt, a, b)
+
+
+def neg(input):
+    if input.dtype is D.bool_:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return Neg.apply(input)
+
+
+def pow(input, exponent):  # noqa: A001 - PyTorch's name
+    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        if isinstance(exponent, bool):
+            exponent = int(exponent)
+        dt = D.result_type(input, exponent)
+        if not dt.is_floating_point and isinstance(exponent, int) and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        x = input if dt is input.dtype else input.to(dt)
+        return Pow.apply(x, exponent)
+    if not isinstance(input, Tensor):
+        _, y, dt = operands(input, exponent)
+        return RPow.apply(input, y)
+    a, b, _ = operands(input, exponent)
+    return PowTensor.apply(a, b)
+
+
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out_t = input
+        if min is not None:
+            out_t = maximum(out_t, min)
+        if max is not None:
+            out_t = minimum(out_t, max)
+        return out_t
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if max is None:
+        return ClampMin.apply(_float_if_needed(input, min), min)
+    if min is None:
+        return ClampMax.apply(_float_if_needed(input, max), max)
+    return Clamp.apply(_float_if_needed(input, min, max), min, max)
+
+
+def _float_if_needed(x, *bounds):
+    if not x.dtype.is_floating_point and any(isinstance(b, float) for b in bounds):
+        return x.to(D.get_default_dtype())
+    return x
+
+
+def maximum(input, other):
+    a, b, _ = operands(input, other)
+    return Maximum.apply(a, b)
+
+
+def minimum(input, other):
+    a, b, _ = operands(input, other)
+    return Minimum.apply(a, b)
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .indexing import nonzero  # noqa: PLC0415
+
+        return nonzero(condition, as_tuple=True)
+    if condition.dtype is not D.bool_:
+        condition = _wrap(condition._data.astype(bool), D.bool_, condition.device)
+    a, b, _ = operands(input, other)
+    return Where.apply(condition, a, b)
+
+
+def masked_fill(input, mask, value):
+    if not isinstance(mask, Tensor) or mask.dtype is not D.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask))}")
+    return MaskedFill.apply(input, mask, value)
+
+
+def _compare(ufunc):
+    def op(input, other, *, out=None):
+        a, b, _ = operands(input, other)
+        t = a if isinstance(a, Tensor) else b
+        return _wrap(np.asarray(ufunc(arr(a), arr(b))), D.bool_, t.device)
+
+    op.__name__ = ufunc.__name__
+    return op
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+
+
+def _logical(ufunc, name):
+    def op(input, other=None):
+        if other is None:
+            return _wrap(np.asarray(ufunc(input._data)), D.bool_, input.device)
+        return _wrap(np.asarray(ufunc(arr(input), arr(other))), D.bool_, input.device)
+
+    op.__name__ = name
+    return op
+
+
+logical_and = _logical(np.logical_and, "logical_and")
+logical_or = _logical(np.logical_or, "logical_or")
+logical_xor = _logical(np.logical_xor, "logical_xor")
+logical_not = _logical(np.logical_not, "logical_not")
+
+
+def _bitwise(ufunc, name):
+    def op(input, other):
+        a, b, dt = operands(input, other)
+        if dt.is_floating_point:
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{dt.name.capitalize()}\'')
+        return _nograd(ufunc(arr(a), arr(b)), dt, a, b)
+
+    op.__name__ = name
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def bitwise_not(input):
+    if input.dtype.is_floating_point:
+        raise RuntimeError("bitwise_not is only supported for integer and boolean tensors")
+    return _wrap(np.asarray(np.invert(input._data)), input.dtype, input.device)
+
+
+def _unary(cls):
+    def op(input, *, out=None):
+        return cls.apply(input)
+
+    op.__name__ = cls.__name__.lower()
+    return op
+
+
+exp, log, sin, cos, tan, tanh, sigmoid = map(_unary, (Exp, Log, Sin, Cos, Tan, Tanh, Sigmoid))
+sqrt, rsqrt, reciprocal, abs, log1p, expm1 = map(_unary, (Sqrt, Rsqrt, Reciprocal, Abs, Log1p, Expm1))  # noqa: A001
+sinh, cosh, asin, acos, atan, relu, sign = map(_unary, (Sinh, Cosh, Asin, Acos, Atan, Relu, Sign))
+floor, ceil, trunc = map(_unary, (Floor, Ceil, Trunc))
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    if decimals:
+        s = 10.0**decimals
+        return _wrap(np.round(input._data * s) / s, input.dtype, input.device)
+    return Round.apply(input)
+
+
+def square(input):
+    return pow(input, 2)
+
+
+def log2(input):
+    return log(input) / float(np.log(2.0))
+
+
+def log10(input):
+    return log(input) / float(np.log(10.0))
+
+
+def exp2(input):
+    return pow(2.0, input)
+
+
+def frac(input):
+    return input - trunc(input)
+
+
+def isnan(input):
+    return _wrap(np.asarray(np.isnan(input._data)), D.bool_, input.device)
+
+
+def isinf(input):
+    return _wrap(np.asarray(np.isinf(input._data)), D.bool_, input.device)
+
+
+def isfinite(input):
+    return _wrap(np.asarray(np.isfinite(input._data)), D.bool_, input.device)

@@ -1,0 +1,269 @@
+"""Matrix products: mm, mv, dot, bmm, matmul (every rank), addmm, outer, einsum and friends."""
+
+from __future__ import annotations
+
+from ._base import D, Op, Tensor, _wrap, np, operands
+
+
+def _check_same(a, b, name):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {_tn(a.dtype)} != {_tn(b.dtype)}"
+            if name in ("mm", "addmm", "matmul")
+            else f"{name}: expected both inputs to have the same dtype, but got {_tn(a.dtype)} and {_tn(b.dtype)}"
+        )
+
+
+def _tn(dt):
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "float16": "c10::Half"}.get(dt.name, dt.name)
+
+
+class Mm(Op):
+    """z = x @ y (2-d);  dx = g @ y^T,  dy = x^T @ g"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.matmul(x._data, y._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        return (g.mm(y.t()) if nig[0] else None), (x.t().mm(g) if nig[1] else None)
+
+
+class Mv(Op):
+    """z = A @ v;  dA = outer(g, v),  dv = A^T @ g"""
+
+    @staticmethod
+    def forward(ctx, a, v):
+        ctx.save_for_backward(a, v)
+        return np.matmul(a._data, v._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, v = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        return (g.unsqueeze(1) * v.unsqueeze(0) if nig[0] else None), (a.t().mv(g) if nig[1] else None)
+
+
+class Dot(Op):
+    """z = sum(x * y) (1-d);  dx = g y,  dy = g x"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.dot(x._data, y._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        return (g * y if nig[0] else None), (g * x if nig[1] else None)
+
+
+class Bmm(Op):
+    """z = x @ y batched (broadcast over leading dims);  dx = g @ y^T,  dy = x^T @ g (summed by the engine)"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.matmul(x._data, y._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        return (g.matmul(y.mT) if nig[0] else None), (x.mT.matmul(g) if nig[1] else None)
+
+
+class Matmul(Bmm):
+    _node_name = "UnsafeViewBackward0"
+
+
+class Addmm(Op):
+    """z = beta*c + alpha*(x @ y);  dc = beta g,  dx = alpha g y^T,  dy = alpha x^T g"""
+
+    @staticmethod
+    def forward(ctx, c, x, y, beta, alpha):
+        ctx.save_for_backward(x, y)
+        ctx.beta, ctx.alpha = beta, alpha
+        p = np.matmul(x._data, y._data)
+        if alpha != 1:
+            p *= alpha
+        cd = c._data if beta == 1 else c._data * beta
+        p += cd
+        return p
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        a = ctx.alpha
+        gc = (g if ctx.beta == 1 else g * ctx.beta) if nig[0] else None
+        gx = (g.mm(y.t()) if a == 1 else g.mm(y.t()) * a) if nig[1] else None
+        gy = (x.t().mm(g) if a == 1 else x.t().mm(g) * a) if nig[2] else None
+        return gc, gx, gy, None, None
+
+
+def _same_dtype(a, b):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_tn(a.dtype)} != {_tn(b.dtype)}")
+
+
+def mm(input, mat2, *, out=None):
+    if input.ndim != 2 or mat2.ndim != 2:
+        bad = input if input.ndim != 2 else mat2
+        raise RuntimeError(f"{'self' if bad is input else 'mat2'} must be a matrix")
+    _same_dtype(input, mat2)
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
+            f"{mat2.shape[0]}x{mat2.shape[1]})"
+        )
+    return Mm.apply(input, mat2)
+
+
+def mv(input, vec, *, out=None):
+    _same_dtype(input, vec)
+    if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})"
+        )
+    return Mv.apply(input, vec)
+
+
+def dot(input, other, *, out=None):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors"
+        )
+    if input.dtype is not other.dtype:
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {input.dtype.name.capitalize()} and "
+            f"{other.dtype.name.capitalize()}"
+        )
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] to have "
+            "the same number of elements, but got "
+            f"{input.shape[0]} and {other.shape[0]} elements respectively"
+        )
+    return Dot.apply(input, other)
+
+
+vdot = dot
+inner = None
+
+
+def bmm(input, mat2, *, out=None):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor")
+    _same_dtype(input, mat2)
+    return Bmm.apply(input, mat2)
+
+
+def matmul(input, other, *, out=None):
+    a, b = input, other
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
+    _same_dtype(a, b)
+    if a.ndim == 1 and b.ndim == 1:
+        return dot(a, b)
+    if a.ndim == 2 and b.ndim == 2:
+        return mm(a, b)
+    if a.ndim == 2 and b.ndim == 1:
+        return mv(a, b)
+    if a.ndim == 1:
+        return matmul(a.unsqueeze(0), b).squeeze(-2)
+    if b.ndim == 1:
+        return matmul(a, b.unsqueeze(-1)).squeeze(-1)
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b.shape[0]}, {a.shape[-1]}] but "
+            f"got: [{b.shape[0]}, {b.shape[-2]}]."
+        )
+    return Matmul.apply(a, b)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    return Addmm.apply(input, mat1, mat2, beta, alpha)
+
+
+def outer(input, vec2):
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+ger = outer
+
+
+def einsum(equation, *operands_):
+    """Einstein summation, built from permute/reshape/mul/sum so it is differentiable twice."""
+    if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
+        operands_ = tuple(operands_[0])
+    eq = equation.replace(" ", "")
+    lhs, _, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if "->" not in eq:
+        letters = sorted(set(lhs.replace(",", "")))
+        rhs = "".join(c for c in letters if lhs.count(c) == 1)
+    letters = []
+    for s in ins:
+        for c in s:
+            if c not in letters:
+                letters.append(c)
+    sizes = {}
+    out = None
+    for spec, t in zip(ins, operands_, strict=True):
+        # diagonal for repeated letters in one operand
+        while len(set(spec)) != len(spec):
+            c = next(c for c in spec if spec.count(c) > 1)
+            i, j = spec.index(c), spec.index(c, spec.index(c) + 1)
+            t = t.diagonal(0, i, j)
+            spec = spec[:i] + spec[i + 1 : j] + spec[j + 1 :] + c
+        for c, n in zip(spec, t.shape, strict=True):
+            sizes[c] = n
+        perm = [spec.index(c) for c in letters if c in spec]
+        t = t.permute(*perm) if perm else t
+        shape = [sizes[c] if c in spec else 1 for c in letters]
+        t = t.reshape(shape)
+        out = t if out is None else out * t
+    red = [i for i, c in enumerate(letters) if c not in rhs]
+    if red:
+        out = out.sum(red)
+    kept = [c for c in letters if c in rhs]
+    return out.permute(*[kept.index(c) for c in rhs]) if rhs else out
+
+
+def tensordot(a, b, dims=2):
+    if isinstance(dims, int):
+        da = list(range(a.ndim - dims, a.ndim))
+        db = list(range(dims))
+    else:
+        da, db = (list(d) if isinstance(d, (list, tuple)) else [d] for d in dims)
+    fa = [i for i in range(a.ndim) if i not in da]
+    fb = [i for i in range(b.ndim) if i not in db]
+    n = 1
+    for i in da:
+        n *= a.shape[i]
+    am = a.permute(*fa, *da).reshape(-1, n)
+    bm = b.permute(*db, *fb).reshape(n, -1)
+    return am.mm(bm).reshape(*[a.shape[i] for i in fa], *[b.shape[i] for i in fb])
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return input * beta + bmm(batch1, batch2) * alpha if beta != 1 or alpha != 1 else input + bmm(batch1, batch2)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return input * beta + mv(mat, vec) * alpha
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return input * beta + bmm(batch1, batch2).sum(0) * alpha
+
+
+__all__ = ["mm", "mv", "dot", "bmm", "matmul", "addmm", "outer", "einsum", "tensordot", "D", "Tensor", "_wrap", "operands"]

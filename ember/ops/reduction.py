@@ -1,0 +1,397 @@
+"""Reductions: sum, mean, prod, max/min, var/std, logsumexp, argmax, cumsum and friends."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ..tensor import _dim
+from ._base import D, Op, Tensor, _wrap, fdata, np
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _axes(dim, ndim):
+    """A dim argument as a tuple of non-negative axes (None means all)."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        return tuple(sorted(_dim(d, ndim) for d in dim))
+    return (_dim(dim, ndim),)
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Broadcast a reduced gradient back over the reduced axes of ``shape``."""
+    if not keepdim and axes is not None and g.ndim != len(shape):
+        kept = list(shape)
+        for a in axes:
+            kept[a] = 1
+        g = g.reshape(kept)
+    return g.expand(shape)
+
+
+class Sum(Op):
+    """y = sum(x, dims);  dy/dx = 1 (broadcast back)"""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        ctx.shape, ctx.axes, ctx.keepdim = x._data.shape, axes, keepdim
+        d = x._data
+        out_dt = dtype.np if dtype is not None else (np.int64 if not x.dtype.is_floating_point else None)
+        return np.sum(d, axis=axes, keepdims=keepdim, dtype=out_dt)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
+
+
+class Mean(Op):
+    """y = mean(x, dims);  dy/dx = 1/n (broadcast back)"""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        d = x._data if dtype is None else x._data.astype(dtype.np)
+        ctx.shape, ctx.axes, ctx.keepdim = d.shape, axes, keepdim
+        ctx.n = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
+        return np.mean(d, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_back(g / ctx.n, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
+
+
+class Prod(Op):
+    """y = prod(x, dim);  dy/dx_i = prod_{j != i} x_j"""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return np.prod(x._data, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        axes = ctx.axes
+        shape = x.shape
+        g = _expand_back(g, shape, axes, ctx.keepdim)
+        # product of the others, computed without dividing (safe with zeros)
+        if axes is None:
+            flat = x.reshape(-1)
+            return (g * _prod_others(flat, 0).reshape(shape)), None, None
+        return g * _prod_others(x, axes[0]), None, None
+
+
+def _prod_others(x, dim):
+    """For each element, the product of the other elements along ``dim`` (exclusive cumprods)."""
+    ones = x.narrow(dim, 0, 1) * 0 + 1
+    left = cat_((ones, x.narrow(dim, 0, x.shape[dim] - 1).cumprod(dim)), dim)
+    rev = x.flip(dim)
+    right = cat_((ones, rev.narrow(dim, 0, x.shape[dim] - 1).cumprod(dim)), dim).flip(dim)
+    return left * right
+
+
+def cat_(ts, dim):
+    from .shape import cat  # noqa: PLC0415
+
+    return cat(ts, dim)
+
+
+class MaxAll(Op):
+    """y = max(x) (or min);  the gradient is split evenly among the tied extrema, as PyTorch"""
+
+    _node_name = "MaxBackward1"
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, is_max):
+        ctx.save_for_backward(x)
+        if x._data.size == 0:
+            op = "max" if is_max else "min"
+            raise RuntimeError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return np.max(x._data) if is_max else np.min(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        mask = x == y
+        return g * mask / mask.sum(), None
+
+
+class MaxDim(Op):
+    """(values, indices) = max(x, dim);  the gradient goes to the selected index"""
+
+    _node_name = "MaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, is_max):
+        d = x._data
+        idx = np.argmax(d, axis=dim, keepdims=True) if is_max else np.argmin(d, axis=dim, keepdims=True)
+        vals = np.take_along_axis(d, idx, axis=dim)
+        ctx.shape, ctx.dim, ctx.keepdim = d.shape, dim, keepdim
+        ctx.idx = idx
+        if not keepdim:
+            vals, idx = vals.squeeze(dim), idx.squeeze(dim)
+        ind = _wrap(np.asarray(idx, dtype=np.int64), D.int64, x.device)
+        ctx.mark_non_differentiable(ind)
+        return vals, ind
+
+    @staticmethod
+    def backward(ctx, g, _gi):
+        if not ctx.keepdim:
+            g = g.unsqueeze(ctx.dim)
+        idx = _wrap(ctx.idx.astype(np.int64), D.int64, g.device)
+        z = g.new_zeros(ctx.shape)
+        return z.scatter(ctx.dim, idx, g), None, None, None
+
+
+class Var(Op):
+    """y = var(x, dims, correction);  dy/dx = 2 (x - mean) / (n - correction)"""
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        ctx.save_for_backward(x)
+        d = x._data
+        n = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, max(n - correction, 0)
+        return np.var(d, axis=axes, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        g = _expand_back(g, x.shape, ctx.axes, ctx.keepdim)
+        mu = x.mean(dim=ctx.axes, keepdim=True) if ctx.axes is not None else x.mean()
+        return g * (2.0 / ctx.denom) * (x - mu), None, None, None
+
+
+class LogSumExp(Op):
+    """y = log(sum(exp(x), dims));  dy/dx = exp(x - y)"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        d = fdata(x)
+        m = np.max(d, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        out = np.log(np.sum(np.exp(d - m), axis=axes, keepdims=True)) + m
+        return out if keepdim else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        g = _expand_back(g, x.shape, ctx.axes, ctx.keepdim)
+        y = _expand_back(y, x.shape, ctx.axes, ctx.keepdim)
+        return g * (x - y).exp(), None, None
+
+
+class Cumsum(Op):
+    """y_i = sum_{j<=i} x_j;  dx = reversed cumsum of g"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        d = x._data
+        return np.cumsum(d, axis=dim, dtype=np.int64 if not x.dtype.is_floating_point else None)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim), None
+
+
+class Cumprod(Op):
+    """y_i = prod_{j<=i} x_j;  dx_i = sum_{k>=i} g_k y_k / x_i (computed without division)"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.save_for_backward(x)
+        ctx.dim = dim
+        return np.cumprod(x._data, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        dim = ctx.dim
+        n = x.shape[dim]
+        # dx_i = sum_{k >= i} g_k * prod_{j <= k, j != i} x_j: build it with a triangular mask
+        xs = x.movedim(dim, -1).unsqueeze(-2).expand(*x.movedim(dim, -1).shape[:-1], n, n)
+        eye = _wrap(np.eye(n, dtype=bool), D.bool_, x.device)
+        tri = _wrap(np.tril(np.ones((n, n), dtype=bool)), D.bool_, x.device)  # [k, j]: j <= k
+        # p[..., k, i] = prod_{j<=k, j != i} x_j  (for i <= k)
+        vals = xs.masked_fill(~tri, 1.0)
+        p_all = []
+        for i in range(n):
+            p_all.append(vals.masked_fill(eye[i].expand(n, n), 1.0).prod(-1))
+        from .shape import stack  # noqa: PLC0415
+
+        p = stack(p_all, -1)  # [..., k, i]
+        gk = g.movedim(dim, -1).unsqueeze(-1)
+        mask = tri  # only i <= k contributes
+        dx = (gk * p.masked_fill(~mask, 0.0)).sum(-2)
+        return dx.movedim(-1, dim), None
+
+
+# -- public functions ------------------------------------------------------------------------------
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    axes = _axes(dim, input._data.ndim)
+    return Sum.apply(input, axes, keepdim, D.to_dtype(dtype) if dtype is not None else None)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    return sum(input.masked_fill(input.isnan(), 0.0), dim, keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    dt = D.to_dtype(dtype) if dtype is not None else None
+    if dt is None and not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {input.dtype.name.capitalize() if input.dtype.name != 'int64' else 'Long'}"
+        )
+    return Mean.apply(input, _axes(dim, input._data.ndim), keepdim, dt)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    keep = ~input.isnan()
+    return nansum(input, dim, keepdim) / keep.sum(dim, keepdim).to(input.dtype)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    axes = None if dim is None else (_dim(dim, input._data.ndim),)
+    return Prod.apply(input, axes, keepdim)
+
+
+def _maxmin(input, dim, keepdim, other, is_max):
+    if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
+        from .elementwise import maximum, minimum  # noqa: PLC0415
+
+        return maximum(input, dim) if is_max else minimum(input, dim)
+    if other is not None:
+        from .elementwise import maximum, minimum  # noqa: PLC0415
+
+        return maximum(input, other) if is_max else minimum(input, other)
+    if dim is None:
+        return MaxAll.apply(input, is_max)
+    d = _dim(dim, input._data.ndim) if input._data.ndim else 0
+    if input._data.ndim == 0:
+        return values_indices(input.clone(), _wrap(np.asarray(0, dtype=np.int64), D.int64, input.device))
+    vals, idx = MaxDim.apply(input, d, keepdim, is_max)
+    return values_indices(vals, idx)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    return _maxmin(input, dim, keepdim, other, True)
+
+
+def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    return _maxmin(input, dim, keepdim, other, False)
+
+
+def amax(input, dim=(), keepdim=False):
+    axes = _axes(dim, input._data.ndim)
+    if axes is None:
+        return max(input)
+    out = input
+    for a in reversed(axes):
+        out = max(out, a, keepdim=keepdim).values
+    return out
+
+
+def amin(input, dim=(), keepdim=False):
+    axes = _axes(dim, input._data.ndim)
+    if axes is None:
+        return min(input)
+    out = input
+    for a in reversed(axes):
+        out = min(out, a, keepdim=keepdim).values
+    return out
+
+
+def _arg(fn, input, dim, keepdim):
+    d = input._data
+    if dim is None:
+        r = fn(d.reshape(-1))
+        return _wrap(np.asarray(r, dtype=np.int64).reshape((1,) * d.ndim if keepdim else ()), D.int64, input.device)
+    return _wrap(np.asarray(fn(d, axis=_dim(dim, d.ndim), keepdims=keepdim), dtype=np.int64), D.int64, input.device)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg(np.argmax, input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(np.argmin, input, dim, keepdim)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):  # var(input, unbiased)
+        dim, unbiased = None, dim
+    return Var.apply(input, _axes(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def logsumexp(input, dim, keepdim=False):
+    return LogSumExp.apply(input, _axes(dim, input._data.ndim), keepdim)
+
+
+def cumsum(input, dim, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return Cumsum.apply(input, _dim(dim, input._data.ndim))
+
+
+def cumprod(input, dim, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return Cumprod.apply(input, _dim(dim, input._data.ndim))
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    axes = _axes(dim, input._data.ndim)
+    return _wrap(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)), D.bool_, input.device)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    axes = _axes(dim, input._data.ndim)
+    return _wrap(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)), D.bool_, input.device)
+
+
+def count_nonzero(input, dim=None):
+    axes = _axes(dim, input._data.ndim)
+    return _wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64), D.int64, input.device)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if p in ("fro", 2, 2.0):
+        return (input * input).sum(dim, keepdim).sqrt() if dim is not None else (input * input).sum().sqrt()
+    if p in (float("inf"), "inf"):
+        return input.abs().amax(dim if dim is not None else (), keepdim)
+    if p == 1:
+        return input.abs().sum(dim, keepdim) if dim is not None else input.abs().sum()
+    s = (input.abs() ** p).sum(dim, keepdim) if dim is not None else (input.abs() ** p).sum()
+    return s ** (1.0 / p)

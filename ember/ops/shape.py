@@ -1,0 +1,591 @@
+"""Shape ops: views (sharing storage with their base, as PyTorch's do), joins and splits."""
+
+from __future__ import annotations
+
+from ..tensor import _dim
+from ._base import D, Op, Tensor, _wrap, np
+from .indexing import place
+
+
+def as_view(out: Tensor, src: Tensor) -> Tensor:
+    """Mark ``out`` as a view of ``src``: same version counter, same base."""
+    if src._vc is None:
+        src._vc = [0]
+    out._vc = src._vc
+    out.__dict__["_base"] = src if src._base is None else src._base
+    return out
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _infer(shape, numel):
+    """Resolve one -1 in ``shape``, with PyTorch's error for a size that does not fit."""
+    if -1 in shape:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        if shape.count(-1) > 1:
+            raise RuntimeError("only one dimension can be inferred")
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return tuple(numel // known if s == -1 else s for s in shape)
+    n = 1
+    for s in shape:
+        n *= s
+    if n != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class View(Op):
+    """y = x viewed with a new shape;  dx = g reshaped back"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x._data.shape
+        d = x._data
+        out = d.view()
+        try:
+            out.shape = shape  # raises instead of copying when no view is possible
+        except AttributeError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+                "across two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+class Reshape(Op):
+    """y = x reshaped (a copy when no view is possible);  dx = g reshaped back"""
+
+    _node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x._data.shape
+        return np.reshape(x._data, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+def view(input, *shape):
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        dt = shape[0]
+        return _wrap(input._data.view(dt.np), dt, input.device)
+    shape = _infer(_shape_arg(shape), input._data.size)
+    return as_view(View.apply(input, shape), input)
+
+
+def reshape(input, *shape):
+    shape = _infer(_shape_arg(shape), input._data.size)
+    if shape == input._data.shape and not input._rg:
+        return as_view(_wrap(input._data.view(), input.dtype, input.device), input)
+    d = input._data
+    if d.flags.c_contiguous or _viewable(d, shape):
+        return as_view(View.apply(input, shape), input)
+    return Reshape.apply(input, shape)
+
+
+def _viewable(d, shape) -> bool:
+    v = d.view()
+    try:
+        v.shape = shape
+        return True
+    except AttributeError:
+        return False
+
+
+class Unsqueeze(Op):
+    """y = x with a new size-1 dim;  dx = g squeezed"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.expand_dims(x._data, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.squeeze(ctx.dim), None
+
+
+def unsqueeze(input, dim):
+    return as_view(Unsqueeze.apply(input, _dim(dim, input._data.ndim + 1)), input)
+
+
+class Squeeze(Op):
+    """y = x without size-1 dims;  dx = g reshaped back"""
+
+    _node_name = "SqueezeBackward1"
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.shape = x._data.shape
+        return np.squeeze(x._data, axis=axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+def squeeze(input, dim=None):
+    d = input._data
+    if dim is None:
+        axes = tuple(i for i, s in enumerate(d.shape) if s == 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = tuple(a for a in (_dim(x, d.ndim) for x in dims) if d.ndim and d.shape[a] == 1)
+    return as_view(Squeeze.apply(input, axes), input)
+
+
+class Permute(Op):
+    """y = x with dims permuted;  dx = g with the inverse permutation"""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.transpose(x._data, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.permute(*np.argsort(ctx.dims).tolist()), None
+
+
+class Transpose(Op):
+    """y = x with two dims swapped;  dx = g with them swapped back"""
+
+    @staticmethod
+    def forward(ctx, x, d0, d1):
+        ctx.d0, ctx.d1 = d0, d1
+        return np.swapaxes(x._data, d0, d1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(ctx.d0, ctx.d1), None, None
+
+
+class T(Op):
+    """y = x^T (at most 2-d);  dx = g^T"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data.T
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.t()
+
+
+def permute(input, *dims):
+    dims = _shape_arg(dims)
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+            f"desired ordering of dimensions i.e. input.dim() = {nd} is not equal to len(dims) = {len(dims)}"
+        )
+    return as_view(Permute.apply(input, tuple(_dim(d, nd) for d in dims)), input)
+
+
+def transpose(input, dim0, dim1):
+    nd = input._data.ndim
+    return as_view(Transpose.apply(input, _dim(dim0, nd), _dim(dim1, nd)), input)
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return as_view(T.apply(input), input)
+
+
+class Expand(Op):
+    """y = x broadcast to a shape;  dx = g summed back to x's shape"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x._data.shape
+        return np.broadcast_to(x._data, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.sum_to_size(ctx.shape), None
+
+
+def expand(input, *sizes):
+    sizes = _shape_arg(sizes)
+    d = input._data
+    if len(sizes) < d.ndim:
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(d.shape)}}}, size={list(sizes)}): the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({d.ndim})"
+        )
+    lead = len(sizes) - d.ndim
+    shape = tuple(d.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    for i in range(d.ndim):
+        if d.shape[i] != 1 and d.shape[i] != shape[i + lead]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({shape[i + lead]}) must match the existing size ({d.shape[i]}) "
+                f"at non-singleton dimension {i + lead}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(d.shape)}"
+            )
+    if shape == d.shape:
+        return as_view(Expand.apply(input, shape), input) if input._rg else input.view(shape)
+    return as_view(Expand.apply(input, shape), input)
+
+
+def expand_as(input, other):
+    return expand(input, other.shape)
+
+
+def broadcast_to(input, shape):
+    return expand(input, tuple(shape))
+
+
+class SumToSize(Op):
+    """y = x summed down to a broadcast-compatible shape;  dx = g expanded"""
+
+    _node_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        from ..autograd.engine import _sum_to  # noqa: PLC0415
+
+        ctx.shape = x._data.shape
+        return _sum_to(x._data, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.expand(ctx.shape), None
+
+
+def sum_to_size(input, *size):
+    size = _shape_arg(size)
+    if tuple(size) == input._data.shape:
+        return input
+    return SumToSize.apply(input, size)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    d = input._data
+    if d.ndim == 0:
+        return reshape(input, (1,))
+    s, e = _dim(start_dim, d.ndim), _dim(end_dim, d.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    shape = d.shape[:s] + (-1 if d.size == 0 and 0 in d.shape[s : e + 1] else int(np.prod(d.shape[s : e + 1])),) + d.shape[e + 1 :]
+    if -1 in shape:
+        shape = d.shape[:s] + (0,) + d.shape[e + 1 :]
+    return reshape(input, shape)
+
+
+def unflatten(input, dim, sizes):
+    d = input._data
+    dim = _dim(dim, d.ndim)
+    sizes = _infer(tuple(sizes), d.shape[dim])
+    return view(input, d.shape[:dim] + sizes + d.shape[dim + 1 :])
+
+
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+class Clone(Op):
+    """y = copy of x;  dx = g"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def clone(input, *, memory_format=None):
+    return Clone.apply(input)
+
+
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    return Clone.apply(input)
+
+
+class Cat(Op):
+    """y = concatenation along dim;  dx_i = the matching slice of g"""
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x._data.shape[dim] if x._data.ndim else 0 for x in xs]
+        return np.concatenate([x._data for x in xs if x._data.shape != (0,) or len(xs) == 1], axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        out, start = [None], 0
+        for n, need in zip(ctx.sizes, ctx.needs_input_grad[1:], strict=True):
+            out.append(g.narrow(ctx.dim, start, n) if need else None)
+            start += n
+        return tuple(out)
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    ref = next((t for t in tensors if t._data.shape != (0,)), tensors[0])
+    dim = _dim(dim, ref._data.ndim)
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        if t.dtype is not dt:
+            dt = D.promote_types(dt, t.dtype)
+    tensors = [t if t.dtype is dt else t.to(dt) for t in tensors]
+    for i, t in enumerate(tensors):
+        if t._data.ndim != ref._data.ndim and t._data.shape != (0,):
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref._data.ndim} and {t._data.ndim}"
+            )
+        if t._data.shape != (0,):
+            for a in range(ref._data.ndim):
+                if a != dim and t._data.shape[a] != ref._data.shape[a]:
+                    raise RuntimeError(
+                        f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                        f"{ref._data.shape[a]} but got size {t._data.shape[a]} for tensor number {i} in the list."
+                    )
+    return Cat.apply(dim, *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                f"{list(t._data.shape)} at entry {i}"
+            )
+    dim = _dim(dim, len(shape) + 1)
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def hstack(tensors):
+    tensors = [atleast_1d(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([atleast_2d(t) for t in tensors], 0)
+
+
+def dstack(tensors):
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def atleast_1d(t):
+    return t if t.ndim >= 1 else reshape(t, (1,))
+
+
+def atleast_2d(t):
+    return t if t.ndim >= 2 else reshape(t, (1,) * (2 - t.ndim) + tuple(t.shape))
+
+
+def atleast_3d(t):
+    if t.ndim >= 3:
+        return t
+    if t.ndim == 2:
+        return unsqueeze(t, -1)
+    return reshape(t, (1, t.numel(), 1) if t.ndim == 1 else (1, 1, 1))
+
+
+class Narrow(Op):
+    """y = x[start:start+length] along dim;  dx = g padded with zeros"""
+
+    _node_name = "SliceBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, start, length):
+        ctx.shape, ctx.dim, ctx.start = x._data.shape, dim, start
+        idx = [slice(None)] * x._data.ndim
+        idx[dim] = slice(start, start + length)
+        return x._data[tuple(idx)]
+
+    @staticmethod
+    def backward(ctx, g):
+        idx = (slice(None),) * ctx.dim + (slice(ctx.start, ctx.start + g.shape[ctx.dim]),)
+        return place(g, ctx.shape, idx), None, None, None
+
+
+def narrow(input, dim, start, length):
+    dim = _dim(dim, input._data.ndim)
+    n = input._data.shape[dim]
+    start = int(start)
+    if start < 0:
+        start += n
+    if not (0 <= start <= n and 0 <= length and start + length <= n):
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return as_view(Narrow.apply(input, dim, start, int(length)), input)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    dim = _dim(dim, tensor._data.ndim)
+    n = tensor._data.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
+                f"{dim}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, dim, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    n = input._data.shape[_dim(dim, input._data.ndim)]
+    step = -(-n // chunks) if n else 1
+    return split(input, step, dim)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    n = input.shape[dim]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    else:
+        bounds = [0, *indices_or_sections, n]
+        sizes = [max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return split(input, sizes, dim)
+
+
+class Select(Op):
+    """y = x[index] along dim;  dx = g placed at index, zeros elsewhere"""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.shape, ctx.dim, ctx.index = x._data.shape, dim, index
+        return x._data[(slice(None),) * dim + (index,)]
+
+    @staticmethod
+    def backward(ctx, g):
+        return place(g, ctx.shape, (slice(None),) * ctx.dim + (ctx.index,)), None, None
+
+
+def select(input, dim, index):
+    d = input._data
+    dim = _dim(dim, d.ndim)
+    n = d.shape[dim]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(d.shape)} at dimension {dim}")
+    index = index + n if index < 0 else index
+    return as_view(Select.apply(input, dim, index), input)
+
+
+def unbind(input, dim=0):
+    dim = _dim(dim, input._data.ndim)
+    return tuple(select(input, dim, i) for i in range(input._data.shape[dim]))
+
+
+class Flip(Op):
+    """y = x reversed along dims;  dx = g reversed back"""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.flip(x._data, axes).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.flip(ctx.axes), None
+
+
+def flip(input, *dims):
+    dims = _shape_arg(dims)
+    return Flip.apply(input, tuple(_dim(d, input._data.ndim) for d in dims))
+
+
+def fliplr(input):
+    return flip(input, 1)
+
+
+def flipud(input):
+    return flip(input, 0)
+
+
+def movedim(input, source, destination):
+    nd = input._data.ndim
+    src = [_dim(s, nd) for s in (source if isinstance(source, (list, tuple)) else [source])]
+    dst = [_dim(s, nd) for s in (destination if isinstance(destination, (list, tuple)) else [destination])]
+    order = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+moveaxis = movedim
+
+
+def repeat(input, *sizes):
+    sizes = _shape_arg(sizes)
+    d = input
+    if len(sizes) < d.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    lead = len(sizes) - d.ndim
+    d = reshape(d, (1,) * lead + tuple(d.shape))
+    # repeat = expand over an inserted axis per dim, then merge: differentiable through expand/reshape
+    shape = d.shape
+    inter, final = [], []
+    for s, r in zip(shape, sizes, strict=True):
+        inter += [r, s]
+        final.append(r * s)
+    e = expand(reshape(d, tuple(x for s in shape for x in (1, s))), tuple(inter))
+    return reshape(contiguous(e), tuple(final))
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return roll(flatten(input), shifts, 0).view(input.shape)
+    shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    out = input
+    for s, d in zip(shifts, dims, strict=True):
+        n = out.shape[d]
+        if n == 0:
+            continue
+        s %= n
+        if s:
+            out = cat([narrow(out, d, n - s, s), narrow(out, d, 0, n - s)], d)
+    return out
