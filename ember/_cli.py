@@ -286,10 +286,50 @@ def _gpu_name(cupy: types.ModuleType | None, index: int) -> str:
 
 # ------------------------------------------------------------------------------------------ dispatch
 
-# Subcommands by name. Later work adds "examples" and "bench" here, each as a Command(...).
+def _examples_dir() -> str:
+    """The examples/ folder of the checkout ember runs from (an editable install)."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def _configure_examples(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("names", nargs="*", help="examples to run (default: all), e.g. polynomial_autograd")
+    parser.add_argument("--list", action="store_true", help="list the examples and exit")
+    parser.add_argument("--dir", default=None, help="folder of example scripts (default: the checkout's examples/)")
+
+
+def _cmd_examples(args: argparse.Namespace) -> int:
+    """Run the example programs one after another, each in its own process, as a user would."""
+    import subprocess
+    import time
+
+    folder = args.dir or _examples_dir()
+    if not os.path.isdir(folder):
+        print(f"ember examples: no examples folder at {folder} (run from a source checkout)", file=sys.stderr)
+        return 2
+    found = sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_"))
+    if args.list:
+        print("\n".join(found))
+        return 0
+    names = args.names or found
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        print(f"ember examples: unknown example(s) {', '.join(unknown)}; try --list", file=sys.stderr)
+        return 2
+    for name in names:
+        print(f"=== {name}", flush=True)
+        start = time.perf_counter()
+        code = subprocess.call([sys.executable, "-m", "ember", "run", os.path.join(folder, name + ".py")])
+        print(f"=== {name}: {'ok' if code == 0 else f'failed ({code})'} in {time.perf_counter() - start:.1f} s\n", flush=True)
+        if code:
+            return code
+    return 0
+
+
+# Subcommands by name.
 COMMANDS: dict[str, Command] = {
     "run": Command("run a PyTorch script or module on ember", _configure_run, _cmd_run),
     "info": Command("show versions, backends and devices", _configure_info, _cmd_info),
+    "examples": Command("run the example programs (the demo)", _configure_examples, _cmd_examples),
 }
 
 

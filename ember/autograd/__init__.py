@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from .._backend import xp_for
 from .engine import run_backward
+from .function import _wrap_ref as _wrap
 from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
@@ -29,6 +31,9 @@ def _root_grads(outputs, grad_outputs, create_graph):
     """The seed gradients: ones for scalar outputs, checked against each output's shape otherwise."""
     from ..creation import ones_like  # noqa: PLC0415
 
+    if grad_outputs is None and len(outputs) == 1 and outputs[0]._data.size == 1:  # the usual loss.backward()
+        o = outputs[0]
+        return [_wrap(xp_for(o.device).ones(o._data.shape, o.dtype.np), o.dtype, o.device)]
     grads = _tensors(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs")

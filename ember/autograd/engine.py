@@ -37,6 +37,9 @@ def _fit(g, shape, dtype, node, i, create_graph):
 
 
 def _sum_to(arr, shape):
+    """Sum ``arr`` down to the broadcast-compatible ``shape``."""
+    if not shape:
+        return arr.sum()
     lead = arr.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and arr.shape[i + lead] != 1)
     if axes:
@@ -50,6 +53,20 @@ def _run_tensor_hooks(hooks, g):
         if r is not None:
             g = r
     return g
+
+
+def _pre_hooks(node, grads):
+    """Tensor hooks on the node's outputs (retain_grad among them), then the node's own pre-hooks."""
+    if node._pre_hooks:
+        for i, hooks in node._pre_hooks.items():
+            if grads[i] is not None:
+                grads[i] = _run_tensor_hooks(hooks, grads[i])
+    if node._node_prehooks:
+        for h in node._node_prehooks:
+            r = h(tuple(grads))
+            if r is not None:
+                grads = list(r)
+    return grads
 
 
 def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, accumulate=True):
@@ -85,32 +102,26 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
 
     # -- 3. the walk: most recently created node first, like PyTorch ------------------------------
     captured = {}
-    heap = [(-n._seq_nr, id(n), n) for n in root_nodes if deps.get(n, 0) == 0 and n in order]
+    heap = [(-n._seq_nr, id(n), n) for n in root_nodes if deps.get(n, 0) == 0 and (order is None or n in order)]
     heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     try:
         while heap:
-            node = heapq.heappop(heap)[2]
+            node = pop(heap)[2]
             grads = buffers.pop(node, None) or [None] * node._n_out
-            if node._pre_hooks:
-                for i, hooks in node._pre_hooks.items():
-                    if grads[i] is not None:
-                        grads[i] = _run_tensor_hooks(hooks, grads[i])
-            if node._node_prehooks:
-                for h in node._node_prehooks:
-                    r = h(tuple(grads))
-                    if r is not None:
-                        grads = list(r)
+            if node._pre_hooks or node._node_prehooks:
+                grads = _pre_hooks(node, grads)
+            edges = node._edges
             if capture is not None:
                 for i in range(node._n_out):
                     for k in capture.get((node, i), ()):
                         captured[k] = grads[i]
-            edges = node._edges
-            if not any(e is not None and (e[0] in order or type(e[0]) is AccumulateGrad) for e in edges):
-                if not retain_graph:
-                    node._release()
-                continue
+                if not any(e is not None and (e[0] in order or type(e[0]) is AccumulateGrad) for e in edges):
+                    if not retain_graph:
+                        node._release()
+                    continue
             in_grads = _call(node, grads)
             if not retain_graph:
                 node._release()
@@ -119,28 +130,33 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                     r = h(in_grads, tuple(grads))
                     if r is not None:
                         in_grads = tuple(r)
-            for i, (e, g) in enumerate(zip(edges, in_grads, strict=False)):
+            for i, e in enumerate(edges):
                 if e is None:
                     continue
-                target = e[0]
-                if type(target) is not AccumulateGrad and target not in order:
+                target, nr, shape, dtype = e
+                is_leaf = type(target) is AccumulateGrad
+                if order is not None and not is_leaf and target not in order:
                     continue
+                g = in_grads[i]
                 if g is None:
-                    if type(target) is not AccumulateGrad:
+                    if not is_leaf:
                         _release_dep(target, deps, heap)
                     continue
-                if not isinstance(g, F.Tensor):
+                if g.__class__ is not F.Tensor and not isinstance(g, F.Tensor):
                     raise TypeError(f"{node.name()} returned a gradient of type {type(g).__name__}, expected a Tensor")
-                g = _fit(g, e[2], e[3], node, i, create_graph)
-                if type(target) is AccumulateGrad:
+                if g._data.shape != shape or g.dtype is not dtype:
+                    g = _fit(g, shape, dtype, node, i, create_graph)
+                if is_leaf:
                     _buffer_leaf(leaf_grads, target.variable, g, create_graph)
                     continue
                 buf = buffers.get(target)
                 if buf is None:
                     buf = buffers[target] = [None] * target._n_out
-                j = e[1]
-                buf[j] = g if buf[j] is None else _add(buf[j], g, create_graph)
-                _release_dep(target, deps, heap)
+                buf[nr] = g if buf[nr] is None else _add(buf[nr], g, create_graph)
+                n = deps[target] - 1
+                deps[target] = n
+                if n == 0:
+                    push(heap, (-target._seq_nr, id(target), target))
 
         # -- 4. leaves: hooks, then accumulate or capture ----------------------------------------
         wanted = None if inputs is None else {id(t) for t in inputs}
@@ -168,56 +184,74 @@ def _release_dep(target, deps, heap) -> None:
 
 def _call(node, grads):
     """Run one node's backward, materialising missing output grads as zeros where asked."""
-    if any(g is None for g in grads) and getattr(node, "materialize_grads", True):
-        meta = getattr(node, "_out_meta", None)
-        if meta is not None:
-            grads = [g if g is not None else F._zeros(*meta[i]) for i, g in enumerate(grads)]
+    if any(g is None for g in grads):
+        if all(g is None for g in grads):
+            return (None,) * len(node._edges)  # nothing flows through this node
+        if getattr(node, "materialize_grads", True):
+            meta = getattr(node, "_out_meta", None)
+            if meta is not None:
+                grads = [g if g is not None else F._zeros(*meta[i]) for i, g in enumerate(grads)]
     out = node._backward(grads)
-    if not isinstance(out, tuple):
+    if type(out) is not tuple:
         out = (out,)
     n_in = len(node._edges)
     if len(out) != n_in:
         if len(out) > n_in and all(g is None for g in out[n_in:]):
-            out = out[:n_in]
-        else:
-            raise RuntimeError(
-                f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got {len(out)})"
-            )
+            return out[:n_in]
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got {len(out)})"
+        )
     return out
 
 
 def _dependencies(root_nodes, capture):
-    """Count, for each node, the edges into it from nodes that will run; prune dead branches."""
-    # iterative post-order DFS: a node is needed if it leads to a leaf (or to a captured input)
+    """Count, for each node, the edges into it from nodes that will run.
+
+    Returns ``(deps, order)``; ``order`` is the set of nodes worth running, or None for all of them
+    (the common case: no ``inputs`` to capture, so nothing is pruned).
+    """
+    if capture is None:
+        deps = {}
+        seen = set(root_nodes)
+        stack = list(root_nodes)
+        while stack:
+            for e in stack.pop()._edges:
+                if e is None:
+                    continue
+                t = e[0]
+                if type(t) is AccumulateGrad:
+                    continue
+                deps[t] = deps.get(t, 0) + 1
+                if t not in seen:
+                    seen.add(t)
+                    stack.append(t)
+        return deps, None
+    # iterative post-order DFS: a node is needed if it leads to a captured input
     needed = {}
-    children = {}
     stack = [(n, False) for n in root_nodes]
     while stack:
         node, done = stack.pop()
         if done:
-            kids = children[node]
-            if capture is None:
-                need = True
-            else:
-                need = any((node, i) in capture for i in range(node._n_out)) or any(
-                    ("leaf", id(e[0].variable)) in capture if type(e[0]) is AccumulateGrad else needed.get(e[0])
-                    for e in node._edges
-                    if e is not None
-                )
-            needed[node] = need
-            del kids
+            needed[node] = any((node, i) in capture for i in range(node._n_out)) or any(
+                ("leaf", id(e[0].variable)) in capture if type(e[0]) is AccumulateGrad else needed.get(e[0])
+                for e in node._edges
+                if e is not None
+            )
             continue
-        if node in children:
+        if node in needed:
             continue
-        kids = [e[0] for e in node._edges if e is not None and type(e[0]) is not AccumulateGrad]
-        children[node] = kids
+        needed[node] = False
         stack.append((node, True))
-        stack.extend((k, False) for k in kids if k not in children)
+        stack.extend(
+            (e[0], False)
+            for e in node._edges
+            if e is not None and type(e[0]) is not AccumulateGrad and e[0] not in needed
+        )
     order = {n for n, need in needed.items() if need}
     deps = {}
     for node in order:
         for e in node._edges:
-            if e is not None and e[0] in order and type(e[0]) is not AccumulateGrad:
+            if e is not None and e[0] in order:
                 deps[e[0]] = deps.get(e[0], 0) + 1
     return deps, order
 

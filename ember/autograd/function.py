@@ -9,6 +9,10 @@ from __future__ import annotations
 import functools
 import itertools
 
+from .._backend import np
+
+_ndarray = np.ndarray
+
 from .grad_mode import STATE
 
 _seq = itertools.count()
@@ -168,6 +172,9 @@ class BackwardFunction(Node):
                 out.append(t)
             else:
                 t, version = entry
+                if version is None:
+                    out.append(t)
+                    continue
                 cur = 0 if t._vc is None else t._vc[0]
                 if cur != version:
                     raise _version_error(t, self, cur, version)
@@ -242,12 +249,21 @@ class Function(metaclass=FunctionMeta):
         if STATE.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._rg:
+                    ctx._edges = tuple(_edge_for(a) if isinstance(a, Tensor) and a._rg else None for a in args)
                     needs = True
                     break
-        if needs:
-            ctx._edges = tuple(_edge_for(a) if isinstance(a, Tensor) and a._rg else None for a in args)
         if cls._builtin:
             out = cls.forward(ctx, *args, **kwargs)
+            if type(out) is _ndarray:  # the hot path: a built-in op with one array out
+                a0 = args[0]
+                t = _wrap(out, None, a0.device if isinstance(a0, Tensor) else _device_of(args))
+                if needs:
+                    ctx._seq_nr = next(_seq)
+                    if t.dtype.is_floating_point:
+                        t._rg, t.grad_fn = True, ctx
+                    if ctx._to_save or cls._saves_output:
+                        _store_saved(cls, ctx, args, (t,))
+                return t
         else:
             prev = STATE.enabled
             STATE.enabled = False
@@ -262,15 +278,18 @@ class Function(metaclass=FunctionMeta):
         return _finish(cls, ctx, args, out, needs)
 
 
+def _device_of(args):
+    for a in args:
+        if isinstance(a, Tensor):
+            return a.device
+    return None
+
+
 def _finish(cls, ctx, args, out, needs):
     """Wrap forward's outputs as tensors and, when a graph is recorded, connect them to ``ctx``."""
     single = not isinstance(out, tuple)
     outs = (out,) if single else out
-    dev = None
-    for a in args:
-        if isinstance(a, Tensor):
-            dev = a.device
-            break
+    dev = _device_of(args)
     results = []
     for o in outs:
         if isinstance(o, Tensor):
@@ -290,6 +309,10 @@ def _finish(cls, ctx, args, out, needs):
     if needs:
         ctx._seq_nr = next(_seq)
         ctx._n_out = len(results)
+        if len(results) > 1:  # for zero-filling the grads of outputs that receive none
+            ctx._out_meta = [
+                (r._data.shape, r.dtype, r.device) if isinstance(r, Tensor) else ((), None, None) for r in results
+            ]
         nondiff = ctx._non_diff
         for i, r in enumerate(results):
             if isinstance(r, Tensor) and r.dtype.is_floating_point and not any(r is n for n in nondiff):
@@ -310,8 +333,8 @@ def _store_saved(cls, ctx, args, results) -> None:
         return
     saved = []
     for t in to_save:
-        if t is None:
-            saved.append(None)
+        if t is None or not isinstance(t, Tensor):
+            saved.append(None if t is None else (t, None))  # a Python scalar operand of a built-in op
             continue
         idx = next((i for i, r in enumerate(results) if r is t and r.grad_fn is ctx), None)
         if idx is not None:
@@ -320,6 +343,10 @@ def _store_saved(cls, ctx, args, results) -> None:
             saved.append((t, 0 if t._vc is None else t._vc[0]))
     ctx._saved = tuple(saved)
     ctx._to_save = ()
+
+
+def _wrap_ref(*args):
+    return _wrap(*args)
 
 
 class InplaceFunction(Function):

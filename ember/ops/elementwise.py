@@ -98,9 +98,19 @@ class Pow(Op):
     def forward(ctx, x, e):
         ctx.save_for_backward(x)
         ctx.e = e
+        d = x._data
+        # PyTorch's special cases, for its exact bits (and far faster than np.power)
         if e == 2:
-            return np.multiply(x._data, x._data)
-        return np.power(x._data, e)
+            return np.multiply(d, d)
+        if e == 3:
+            return np.multiply(np.multiply(d, d), d)
+        if e == 0.5 and x.dtype.is_floating_point:
+            return np.sqrt(d)
+        if e == -1 and x.dtype.is_floating_point:
+            return np.reciprocal(d)
+        if e == 1:
+            return d.copy()
+        return np.power(d, e)
 
     @staticmethod
     def backward(ctx, g):
