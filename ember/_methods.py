@@ -97,9 +97,13 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     return self
 
 
-def _random_(self, from_=0, to=None, *, generator=None):
+def _random_(self, from_=None, to=None, *, generator=None):
+    if from_ is None and to is None:  # no bounds: [0, 2**mantissa] for floats, [0, max] for integers
+        self._data[...] = C._gen(generator)._random_bits(self.shape, self.dtype.np)
+        self._bump()
+        return self
     if to is None:
-        from_, to = 0, from_ if from_ else 2**24 + 1
+        from_, to = 0, from_
     self._data[...] = C._gen(generator)._randint(from_, to, self.shape, self.dtype.np)
     self._bump()
     return self

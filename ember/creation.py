@@ -302,6 +302,12 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     probs = input._data.astype(np.float64)
     flat = probs.reshape(-1, probs.shape[-1])
+    if not replacement or num_samples == 1:
+        # torch's CPU kernel: the top num_samples of p / q with q ~ Exp(1), one draw over the whole input
+        q = _gen(generator)._exponential(input._data.shape, input._data.dtype)
+        keys = (input._data / q).reshape(flat.shape)
+        res = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples].astype(np.int64)
+        return _wrap(res.reshape(*probs.shape[:-1], num_samples), D.int64, input.device)
     out = []
     for row in flat:
         p = row / row.sum()

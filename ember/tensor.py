@@ -451,6 +451,11 @@ class Tensor:
 
             dtype = legacy_type(dtype)
         dev = getattr(dtype, "_ember_device", None)
+        if dev == "cuda" and not B.cuda_available():
+            raise RuntimeError(
+                f"Cannot convert to {dtype.__qualname__}: no CUDA GPU is available here "
+                f"(torch.cuda.is_available() is False). Use torch.{dtype.__name__}, the cpu type, instead."
+            )
         target = D.to_dtype(dtype)
         out = self.to(target) if dev is None else self.to(dev, target)
         return out

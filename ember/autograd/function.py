@@ -238,6 +238,29 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
+    # -- the legacy (non-static) form: MyReLU()(x); see ember.compat ------------------------------------
+    def __call__(self, *args):
+        from ..compat import call_legacy_function  # noqa: PLC0415
+
+        return call_legacy_function(self, args)
+
+    def save_for_backward(self, *tensors) -> None:
+        self._ctx.save_for_backward(*tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return self._ctx.saved_tensors
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return self._ctx.needs_input_grad[1:]
+
+    def mark_dirty(self, *tensors) -> None:
+        self._ctx.mark_dirty(*tensors)
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._ctx.mark_non_differentiable(*tensors)
+
     @staticmethod
     def setup_context(ctx, inputs, output):
         raise NotImplementedError("setup_context is not implemented.")

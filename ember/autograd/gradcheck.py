@@ -26,23 +26,26 @@ def _outputs(fn, inputs):
 
 
 def _numerical_jacobian(fn, inputs, idx, eps):
-    """J[i][j]: d output_flat / d input_j_flat, by central differences (perturbing storage in place)."""
-    from .grad_mode import no_grad  # noqa: PLC0415
+    """J[i][j]: d output_flat / d input_j_flat, by central differences (perturbing storage in place).
 
+    ``fn`` runs with grad mode as the caller set it: gradgradcheck's ``fn`` itself calls
+    ``autograd.grad`` and needs a graph.
+    """
     x = inputs[idx]
     data = x._data
     cols = []
-    with no_grad():
-        outs0 = _outputs(fn, inputs)
-        for k in range(data.size):
-            flat = data.reshape(-1)
-            orig = flat[k].copy()
-            flat[k] = orig + eps
-            plus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
-            flat[k] = orig - eps
-            minus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
-            flat[k] = orig
-            cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)])
+    outs0 = _outputs(fn, inputs)
+    flat = data.reshape(-1)
+    if not np.shares_memory(flat, data):
+        raise ValueError("gradcheck needs contiguous inputs")
+    for k in range(data.size):
+        orig = flat[k].copy()
+        flat[k] = orig + eps
+        plus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
+        flat[k] = orig - eps
+        minus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
+        flat[k] = orig
+        cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)])
     return [np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((o._data.size, 0)) for j, o in enumerate(outs0)]
 
 

@@ -13,6 +13,8 @@ class _VariableMeta(type):
 class Variable(metaclass=_VariableMeta):
     """``Variable(tensor, requires_grad=False)`` returns a tensor, as current PyTorch does."""
 
+    _legacy = False  # set by ember.compat.legacy()
+
     def __new__(cls, data=None, requires_grad: bool = False, volatile: bool = False):
         from ..tensor import Tensor  # noqa: PLC0415
 
@@ -22,6 +24,13 @@ class Variable(metaclass=_VariableMeta):
             data = tensor([])
         if not isinstance(data, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if volatile and cls._legacy:
+            from ..compat import warn_once  # noqa: PLC0415
+
+            warn_once("volatile", "Variable(volatile=True): wrap the code in `with torch.no_grad():` instead")
+            out = data.detach()
+            out.__dict__["_volatile"] = True
+            return out
         if volatile:
             import warnings  # noqa: PLC0415
 

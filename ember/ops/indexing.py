@@ -91,9 +91,10 @@ def index(input, idx):
 
     np_idx = _np_index(idx)
     d = input._data
-    if d.ndim == 0 and not _is_basic(np_idx) is False and isinstance(np_idx, int):
-        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
-                         "C++ to convert a 0-dim tensor to a number")
+    if d.ndim == 0 and isinstance(np_idx, (int, np.integer)) and not isinstance(np_idx, bool):
+        from ..compat import index_zero_dim  # noqa: PLC0415 - PyTorch's error, or legacy mode's 0.3 answer
+
+        return index_zero_dim(input, int(np_idx))
     try:
         out = _node_for(np_idx).apply(input, np_idx)
     except IndexError as e:

@@ -1,3 +1,4 @@
+# ruff: noqa: PLR0917, A001, A002 - an Op's forward takes the op's own argument list; `input` is PyTorch's name
 """Neural-network primitives: activations, softmax, losses, normalisation, embedding, padding.
 
 Each is one ``Op``: forward computes on arrays, backward is written with ember ops so that second
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ..tensor import _dim
-from ._base import D, Op, Tensor, _wrap, fdata, np
+from ._base import Op, Tensor, _wrap, fdata, np
 from .indexing import place
 
 _SQRT1_2 = math.sqrt(0.5)
@@ -178,7 +179,8 @@ class Elu(Op):
         (x,) = ctx.saved_tensors
         alpha, scale, input_scale = ctx.args
         neg = (x.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale)
-        return g * (x > 0).to(g.dtype) * scale + g * (x <= 0).to(g.dtype) * neg, None, None, None
+        pos = (x > 0).to(g.dtype)
+        return g * (pos * scale + (1 - pos) * neg), None, None, None
 
 
 class Celu(Elu):
@@ -355,7 +357,7 @@ class PreluKernel(Op):
         gw = None
         if ctx.needs_input_grad[1]:
             gw = _sum_except_channel(g * x * (~pos), nd)
-            gw = gw.sum() .reshape(w.shape) if w.numel() == 1 else gw.reshape(w.shape)
+            gw = gw.sum().reshape(w.shape) if w.numel() == 1 else gw.reshape(w.shape)
         return gx, gw
 
 
@@ -464,10 +466,13 @@ class NllLoss(Op):
             total = None
         else:
             total = wt.sum()
-            out = np.asarray(losses.sum() / total, dtype=d.dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = np.asarray(losses.sum() / total, dtype=d.dtype)
         # the gradient is linear in g: keep the (M, C) coefficient array, non-differentiable
         coef = np.zeros_like(flat)
-        coef[np.arange(flat.shape[0]), safe] = -wt / total if total is not None else -wt
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef[np.arange(flat.shape[0]), safe] = -wt / total if total is not None else -wt
+        coef[~keep, 0] = 0  # ignored rows wrote their (zero) weight at class 0; keep it exactly zero
         ctx.coef, ctx.moved_shape, ctx.reduction, ctx.xshape = coef, moved.shape, reduction, d.shape
         return out
 
@@ -482,15 +487,17 @@ class NllLoss(Op):
 
 
 class BinaryCrossEntropy(Op):
-    """l = -w (t log x + (1 - t) log(1 - x)), logs clamped at -100;  dl/dx = w (x - t) / max(x (1 - x), 1e-12)"""
+    """l = -w (t log x + (1-t) log(1-x)), logs clamped at -100;  dl/dx = w (x - t) / max(x (1-x), eps)"""
 
     @staticmethod
     def forward(ctx, x, t, weight, reduction):
         ctx.save_for_backward(x, t, weight)
         ctx.reduction = reduction
         d, td = x._data, t._data
-        if np.any((d < 0) | (d > 1)):
+        if not np.all((d >= 0) & (d <= 1)):
             raise RuntimeError("all elements of input should be between 0 and 1")
+        if not np.all((td >= 0) & (td <= 1)):
+            raise RuntimeError("all elements of target should be between 0 and 1")
         with np.errstate(divide="ignore"):
             lx = np.maximum(np.log(d), -100)
             l1x = np.maximum(np.log1p(-d), -100)
@@ -516,7 +523,7 @@ class BinaryCrossEntropy(Op):
 
 
 class BinaryCrossEntropyWithLogits(Op):
-    """l = w ((1 - t) x - lw logsigmoid(x)), lw = 1 + (pos_weight - 1) t;  dl/dx = w (lw sigmoid(x) - lw + 1 - t)"""
+    """l = w ((1 - t) x - lw logsigmoid(x)), lw = 1 + (pw - 1) t;  dl/dx = w (lw sigmoid(x) - pw t)"""
 
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):
@@ -608,7 +615,7 @@ class NativeGroupNorm(Op):
     def forward(ctx, x, groups, weight, bias, eps):
         ctx.save_for_backward(x, weight)
         d = x._data
-        n, c = d.shape[0], d.shape[1]
+        n = d.shape[0]
         ctx.groups, ctx.eps = groups, eps
         if d.size == 0:
             return d.copy()
@@ -650,14 +657,15 @@ class NativeBatchNorm(Op):
         ctx.axes, ctx.eps, ctx.training = axes, eps, training
         if training:
             xc, rstd, var = _stats(d, axes, eps)
-            n = d.size // d.shape[1]
             if running_mean is not None:
-                m = momentum
-                rm, rv = running_mean._data, running_var._data
-                rm[...] = (1 - m) * rm + m * xc.dtype.type(0) + m * (d.mean(axis=axes))
-                rv[...] = (1 - m) * rv + m * var.reshape(-1) * (n / max(n - 1, 1))
-                running_mean._bump()
-                running_var._bump()
+                # PyTorch updates the running stats from double-precision batch stats, var unbiased
+                n = d.size // d.shape[1]
+                wide = d.astype(np.float64)
+                mean64 = wide.mean(axis=axes)
+                var64 = ((wide - _channel_view(mean64, d.ndim)) ** 2).sum(axis=axes) / max(n - 1, 1)
+                for buf, stat in ((running_mean, mean64), (running_var, var64)):
+                    buf._data[...] = momentum * stat + (1 - momentum) * buf._data
+                    buf._bump()
             y = xc * rstd
         else:
             rm = _channel_view(running_mean._data, d.ndim)
@@ -700,7 +708,7 @@ class Embedding(Op):
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         idx = indices._data
         n = weight._data.shape[0]
-        if idx.size and (idx.min() < -n or idx.max() >= n):
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise IndexError("index out of range in self")
         ctx.idx, ctx.shape = idx, weight._data.shape
         ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
@@ -708,7 +716,7 @@ class Embedding(Op):
 
     @staticmethod
     def backward(ctx, g):
-        idx = ctx.idx.reshape(-1) % ctx.shape[0]
+        idx = ctx.idx.reshape(-1)
         rows = g.reshape(-1, ctx.shape[1])
         keep = np.ones(idx.shape, dtype=bool) if ctx.padding_idx is None else idx != ctx.padding_idx
         scale = keep.astype(np.float64)
@@ -741,8 +749,21 @@ class ConstantPadNd(Op):
         return ConstantPadNd.apply(g, tuple(-p for p in ctx.pad), 0.0), None, None
 
 
-def check_dim(dim, ndim):
-    return _dim(dim, ndim)
+# -- public functions (``torch.softmax``, ``Tensor.log_softmax``, ``torch.erf`` can alias these) -------------
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """softmax along ``dim``, computed in ``dtype`` when given."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(input, _dim(dim, input.ndim))
 
 
-__all__ = ["D", "Tensor"]
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """log(softmax) along ``dim``, computed stably in one step, in ``dtype`` when given."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, _dim(dim, input.ndim))
+
+
+def erf(input: Tensor) -> Tensor:
+    """The error function, elementwise."""
+    return Erf.apply(input)
