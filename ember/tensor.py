@@ -37,9 +37,12 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
+_ndarray = np.ndarray
+
+
 def _wrap(data, dtype=None, device=None):
     """Make a tensor around an existing array (no copy). The hot path of every op."""
-    if type(data) is not np.ndarray and not hasattr(data, "__cuda_array_interface__"):
+    if type(data) is not _ndarray and not hasattr(data, "__cuda_array_interface__"):
         data = np.asarray(data)
     t = _NEW(Tensor)
     t._data = data
@@ -489,5 +492,6 @@ def _dim(d: int, ndim: int) -> int:
 
 
 _fn.Tensor = Tensor
+_fn._FROM_NP = _FROM_NP
 _fn._wrap = _wrap
 _fn._zeros = _zeros

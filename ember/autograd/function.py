@@ -12,6 +12,8 @@ import itertools
 from .._backend import np
 
 _ndarray = np.ndarray
+_NEW = object.__new__
+_FROM_NP = None  # ember.dtypes.FROM_NP, set with Tensor below
 
 from .grad_mode import STATE
 
@@ -198,6 +200,21 @@ class FunctionMeta(type):
         cls._setup_form = any("setup_context" in vars(b) for b in cls.__mro__ if b.__name__ != "Function")
 
 
+def _edges(args) -> list:
+    """One edge per argument: None, or (node, output_nr, shape, dtype) for a tensor that requires grad."""
+    edges = []
+    for b in args:
+        if isinstance(b, Tensor) and b._rg:
+            fn = b.grad_fn
+            if fn is None:
+                edges.append((AccumulateGrad(b), 0, b._data.shape, b.dtype))
+            else:
+                edges.append((fn, b._output_nr, b._data.shape, b.dtype))
+        else:
+            edges.append(None)
+    return edges
+
+
 def _edge_for(t):
     """The graph edge for input ``t``: its grad_fn, or an AccumulateGrad for a leaf."""
     fn = t.grad_fn
@@ -272,20 +289,31 @@ class Function(metaclass=FunctionMeta):
         if STATE.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._rg:
-                    ctx._edges = tuple(_edge_for(a) if isinstance(a, Tensor) and a._rg else None for a in args)
+                    ctx._edges = _edges(args)
                     needs = True
                     break
         if cls._builtin:
             out = cls.forward(ctx, *args, **kwargs)
             if type(out) is _ndarray:  # the hot path: a built-in op with one array out
                 a0 = args[0]
-                t = _wrap(out, None, a0.device if isinstance(a0, Tensor) else _device_of(args))
+                t = _NEW(Tensor)
+                t._data = out
+                t.dtype = _FROM_NP[out.dtype]
+                t.device = a0.device if isinstance(a0, Tensor) else _device_of(args)
+                t._grad = None
+                t._output_nr = 0
+                t._vc = None
                 if needs:
                     ctx._seq_nr = next(_seq)
                     if t.dtype.is_floating_point:
                         t._rg, t.grad_fn = True, ctx
+                    else:
+                        t._rg, t.grad_fn = False, None
                     if ctx._to_save or cls._saves_output:
-                        _store_saved(cls, ctx, args, (t,))
+                        _save_builtin(ctx, t, cls._saves_output)
+                else:
+                    t._rg = False
+                    t.grad_fn = None
                 return t
         else:
             prev = STATE.enabled
@@ -364,6 +392,18 @@ def _store_saved(cls, ctx, args, results) -> None:
             saved.append(_SavedOutput(t, idx))
         else:
             saved.append((t, 0 if t._vc is None else t._vc[0]))
+    ctx._saved = tuple(saved)
+    ctx._to_save = ()
+
+
+def _save_builtin(ctx, out, saves_output) -> None:
+    """The built-in ops' saved values: their inputs (by version) and, if they ask, their output."""
+    saved = [
+        (x, 0 if x._vc is None else x._vc[0]) if isinstance(x, Tensor) else (None if x is None else (x, None))
+        for x in ctx._to_save
+    ]
+    if saves_output:
+        saved.append(_SavedOutput(out, 0))
     ctx._saved = tuple(saved)
     ctx._to_save = ()
 

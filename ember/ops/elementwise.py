@@ -39,6 +39,8 @@ class Sub(Op):
 class RSub(Op):
     """z = y - alpha*x (``2 - t``);  dz/dx = -alpha,  dz/dy = 1"""
 
+    _node_name = "RsubBackward0"
+
     @staticmethod
     def forward(ctx, x, y, alpha=1):
         ctx.alpha = alpha
@@ -49,13 +51,17 @@ class RSub(Op):
         return (-g if ctx.alpha == 1 else g * -ctx.alpha), g, None
 
 
+class RSubScalar(RSub):
+    _node_name = "RsubBackward1"  # a Python number on the left: ``2 - t``
+
+
 class Mul(Op):
     """z = x * y;  dz/dx = y,  dz/dy = x"""
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return np.multiply(arr(x), arr(y))
+        ctx._to_save = (x, y)
+        return np.multiply(x._data, y._data if isinstance(y, Tensor) else y)
 
     @staticmethod
     def backward(ctx, g):
@@ -334,6 +340,8 @@ class Abs(Op):
 class Log1p(Op):
     """y = log(1 + x);  dy/dx = 1 / (1 + x)"""
 
+    _node_name = "Log1PBackward0"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -447,7 +455,7 @@ class Relu(Op):
 
 
 class Clamp(Op):
-    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi"""
+    """y = min(max(x, lo), hi) (either bound may be None);  dy/dx = 1 where lo <= x <= hi"""
 
     _node_name = "ClampBackward1"
 
@@ -455,12 +463,55 @@ class Clamp(Op):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
-        return np.clip(x._data, lo, hi).astype(x._data.dtype, copy=False)
+        d = x._data
+        if hi is None:
+            return np.maximum(d, d.dtype.type(lo))
+        if lo is None:
+            return np.minimum(d, d.dtype.type(hi))
+        return np.minimum(np.maximum(d, d.dtype.type(lo)), d.dtype.type(hi))
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * ((x >= ctx.lo) & (x <= ctx.hi)), None, None
+        lo, hi = ctx.lo, ctx.hi
+        inside = (x >= lo) if hi is None else (x <= hi) if lo is None else (x >= lo) & (x <= hi)
+        return g * inside, None, None
+
+
+class ClampTensor(Op):
+    """y = min(max(x, lo), hi) with tensor bounds;  the gradient goes to whichever of x, lo, hi is picked"""
+
+    _node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        out = x._data
+        if lo is not None:
+            out = np.maximum(out, lo._data)
+        if hi is not None:
+            out = np.minimum(out, hi._data)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        gx = glo = ghi = None
+        if lo is not None and hi is not None:  # PyTorch's clamp_backward_min_max: hi wins when lo > hi
+            if nig[0]:
+                gx = g * ((x >= lo) & (x <= hi))
+            if nig[1]:
+                glo = g * ((x < lo) & (lo < hi))
+            if nig[2]:
+                ghi = g * ((x > hi) | (hi < lo))
+        elif lo is not None:
+            gx = g * (x >= lo) if nig[0] else None
+            glo = g * (x < lo) if nig[1] else None
+        else:
+            gx = g * (x <= hi) if nig[0] else None
+            ghi = g * (x > hi) if nig[2] else None
+        return gx, glo, ghi
 
 
 class ClampMin(Op):
@@ -545,6 +596,8 @@ class Where(Op):
 class MaskedFill(Op):
     """y = x with value where mask;  dy/dx = !mask,  dy/dvalue = sum(g[mask])"""
 
+    _node_name = "MaskedFillBackward0"
+
     @staticmethod
     def forward(ctx, x, mask, value):
         ctx.mask = mask
@@ -556,6 +609,10 @@ class MaskedFill(Op):
         m = ctx.mask
         gv = (g * m).sum() if ctx.needs_input_grad[2] else None
         return g * ~m, None, gv
+
+
+class MaskedFillTensor(MaskedFill):
+    _node_name = "MaskedFillBackward1"  # the fill value is a (0-dim) tensor
 
 
 class ToCopy(Op):
@@ -607,11 +664,112 @@ Floor = _zero_grad_op("Floor", np.floor)
 Ceil = _zero_grad_op("Ceil", np.ceil)
 Trunc = _zero_grad_op("Trunc", np.trunc)
 Round = _zero_grad_op("Round", np.round)
-Frac = None  # defined as x - trunc(x) in the aliases
+
+
+class Frac(Op):
+    """y = x - trunc(x);  dy/dx = 1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        d = x._data
+        return d - np.trunc(d)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class Log2(Op):
+    """y = log2(x);  dy/dx = 1 / (x ln 2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log2(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * _LN2)
+
+
+class Log10(Op):
+    """y = log10(x);  dy/dx = 1 / (x ln 10)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log10(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * _LN10)
+
+
+class Exp2(Op):
+    """y = 2^x;  dy/dx = y ln 2"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.exp2(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y * _LN2)
+
+
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
+
+
+class Remainder(Op):
+    """z = x - floor(x / y) * y (the sign of y);  dz/dx = 1,  dz/dy = -floor(x / y)"""
+
+    _node_name = "RemainderBackward1"
+    _ufunc = staticmethod(np.remainder)
+    _round = "floor"
+
+    @classmethod
+    def forward(cls, ctx, x, y):
+        ctx.save_for_backward(x, y if isinstance(y, Tensor) else None)
+        return cls._ufunc(arr(x), arr(y))
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, y = ctx.saved_tensors
+        if y is None:  # a Python number divisor
+            return g, None
+        gy = None
+        if ctx.needs_input_grad[1]:
+            q = x / y
+            gy = -g * (q.floor() if cls._round == "floor" else q.trunc())
+        return g, gy
+
+
+class RemainderScalar(Remainder):
+    _node_name = "RemainderBackward0"
+
+
+class Fmod(Remainder):
+    """z = x - trunc(x / y) * y (the sign of x);  dz/dx = 1,  dz/dy = -trunc(x / y)"""
+
+    _node_name = "FmodBackward1"
+    _ufunc = staticmethod(np.fmod)
+    _round = "trunc"
+
+
+class FmodScalar(Fmod):
+    _node_name = "FmodBackward0"
 
 
 # -- public functions ------------------------------------------------------------------------------
 def add(input, other, *, alpha=1, out=None):
+    if type(other) is Tensor and type(input) is Tensor and input.dtype is other.dtype and input.device is other.device:
+        return Add.apply(input, other, alpha)
     a, b, _ = operands(input, other)
     if not isinstance(a, Tensor):
         return Add.apply(b, a, alpha) if alpha == 1 else RSub.apply(b, a, -alpha)
@@ -626,16 +784,18 @@ def sub(input, other, *, alpha=1, out=None):
             "Use the `^` or `logical_xor()` operator instead."
         )
     if not isinstance(a, Tensor):
-        return RSub.apply(b, a, alpha)
+        return RSubScalar.apply(b, a, alpha)
     return Sub.apply(a, b, alpha)
 
 
 def rsub(input, other, *, alpha=1):
     a, b, _ = operands(input, other)
-    return RSub.apply(a, b, alpha)
+    return (RSub if isinstance(b, Tensor) else RSubScalar).apply(a, b, alpha)
 
 
 def mul(input, other, *, out=None):
+    if type(other) is Tensor and type(input) is Tensor and input.dtype is other.dtype and input.device is other.device:
+        return Mul.apply(input, other)  # the common case, without the promotion machinery
     a, b, _ = operands(input, other)
     if not isinstance(a, Tensor):
         a, b = b, a
@@ -652,6 +812,8 @@ def div(input, other, *, rounding_mode=None, out=None):
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
         )
+    if not isinstance(input, Tensor):  # ``2 / t``: PyTorch computes reciprocal(t) * 2
+        return mul(reciprocal(other), input)
     a, b, _ = operands(input, other, float_only=True)
     return Div.apply(a, b)
 
@@ -672,17 +834,18 @@ def remainder(input, other):
     a, b, dt = operands(input, other)
     if not dt.is_floating_point and np.any(np.asarray(arr(b)) == 0):
         raise RuntimeError("ZeroDivisionError")
-    if isinstance(a, Tensor) and a._rg or isinstance(b, Tensor) and b._rg:
-        return a - floor_divide(a, b).detach() * b
-    return _nograd(np.remainder(arr(a), arr(b)), dt, a, b)
+    if not isinstance(a, Tensor):  # ``3 % t``: differentiable in t only
+        if b._rg:
+            return a - floor_divide(a, b).detach() * b
+        return _nograd(np.remainder(a, b._data), dt, a, b)
+    return (Remainder if isinstance(b, Tensor) else RemainderScalar).apply(a, b)
 
 
 def fmod(input, other):
     a, b, dt = operands(input, other)
-    if isinstance(a, Tensor) and a._rg or isinstance(b, Tensor) and b._rg:
-        q = _nograd(np.trunc(np.true_divide(arr(a), arr(b))).astype(dt.np), dt, a, b)
-        return a - q * b
-    return _nograd(np.fmod(arr(a), arr(b)), dt, a, b)
+    if not dt.is_floating_point and np.any(np.asarray(arr(b)) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return (Fmod if isinstance(b, Tensor) else FmodScalar).apply(a, b)
 
 
 def neg(input):
@@ -711,24 +874,36 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out_t = input
-        if min is not None:
-            out_t = maximum(out_t, min)
-        if max is not None:
-            out_t = minimum(out_t, max)
-        return out_t
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if max is None:
-        return ClampMin.apply(_float_if_needed(input, min), min)
-    if min is None:
-        return ClampMax.apply(_float_if_needed(input, max), max)
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        bounds = [b for b in (min, max) if b is not None]
+        dt = D.result_type(input, *bounds)
+        x, lo, hi = (None if b is None else _cast_to(b, dt, input) for b in (input, min, max))
+        return ClampTensor.apply(x, lo, hi)
     return Clamp.apply(_float_if_needed(input, min, max), min, max)
 
 
+def clamp_min(input, min):  # noqa: A002
+    if isinstance(min, Tensor):
+        return clamp(input, min=min)
+    return ClampMin.apply(_float_if_needed(input, min), min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    if isinstance(max, Tensor):
+        return clamp(input, max=max)
+    return ClampMax.apply(_float_if_needed(input, max), max)
+
+
+def _cast_to(v, dt, like):
+    if not isinstance(v, Tensor):
+        return _wrap(np.asarray(v, dtype=dt.np), dt, like.device)
+    return v if v.dtype is dt else v.to(dt)
+
+
 def _float_if_needed(x, *bounds):
-    if not x.dtype.is_floating_point and any(isinstance(b, float) for b in bounds):
+    if not x.dtype.is_floating_point and any(type(b) is float for b in bounds):
         return x.to(D.get_default_dtype())
     return x
 
@@ -757,6 +932,13 @@ def where(condition, input=None, other=None):
 def masked_fill(input, mask, value):
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask))}")
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s)."
+            )
+        return MaskedFillTensor.apply(input, mask, value)
     return MaskedFill.apply(input, mask, value)
 
 
@@ -842,19 +1024,19 @@ def square(input):
 
 
 def log2(input):
-    return log(input) / float(np.log(2.0))
+    return Log2.apply(input)
 
 
 def log10(input):
-    return log(input) / float(np.log(10.0))
+    return Log10.apply(input)
 
 
 def exp2(input):
-    return pow(2.0, input)
+    return Exp2.apply(input)
 
 
 def frac(input):
-    return input - trunc(input)
+    return Frac.apply(input)
 
 
 def isnan(input):
