@@ -22,7 +22,7 @@ import math
 import os
 from decimal import Decimal, localcontext
 
-import numpy as np
+from ._backend import np
 
 __all__ = [
     "Generator",
@@ -382,8 +382,13 @@ class Generator:
         # NumPy has pos=624 for both. Remember which, so get_state() gives torch's exact bytes.
         self._fresh = fresh
 
-    def get_state(self) -> np.ndarray:
-        """The state as torch's 5056-byte ``CPUGeneratorImplState`` (uint8)."""
+    def get_state(self):
+        """The state as a uint8 tensor of torch's 5056-byte ``CPUGeneratorImplState``."""
+        from .tensor import _wrap  # noqa: PLC0415 - tensor.py does not import this module
+
+        return _wrap(self._state_bytes())
+
+    def _state_bytes(self) -> np.ndarray:
         st = self._bitgen.state["state"]
         pos = int(st["pos"])
         rec = np.zeros((), _STATE_DTYPE)
@@ -675,7 +680,8 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def get_rng_state() -> np.ndarray:
+def get_rng_state():
+    """The default generator's state, a uint8 tensor (``torch.get_rng_state``)."""
     return default_generator.get_state()
 
 
