@@ -145,7 +145,17 @@ def squeeze(input, dim=None):
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         axes = tuple(a for a in (_dim(x, d.ndim) for x in dims) if d.ndim and d.shape[a] == 1)
-    return as_view(Squeeze.apply(input, axes), input)
+    # PyTorch names the node by the overload: squeeze(), squeeze(int), squeeze(dims)
+    cls = SqueezeAll if dim is None else SqueezeDims if isinstance(dim, (tuple, list)) else Squeeze
+    return as_view(cls.apply(input, axes), input)
+
+
+class SqueezeAll(Squeeze):
+    _node_name = "SqueezeBackward0"
+
+
+class SqueezeDims(Squeeze):
+    _node_name = "SqueezeBackward2"
 
 
 class Permute(Op):
@@ -211,13 +221,27 @@ def t(input):
     return as_view(T.apply(input), input)
 
 
+def _broadcast_view(d, shape):
+    """A read-only zero-stride view of contiguous ``d`` (np.broadcast_to costs ~4 us in Python)."""
+    lead = len(shape) - d.ndim
+    strides = [0] * lead
+    for n, st, want in zip(d.shape, d.strides, shape[lead:], strict=True):
+        strides.append(0 if n == 1 and want != 1 else st)
+    out = np.ndarray(shape, d.dtype, buffer=d, strides=tuple(strides))
+    out.flags.writeable = False
+    return out
+
+
 class Expand(Op):
     """y = x broadcast to a shape;  dx = g summed back to x's shape"""
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.shape = x._data.shape
-        return np.broadcast_to(x._data, shape)
+        d = x._data
+        ctx.shape = d.shape
+        if type(d) is np.ndarray and d.flags.c_contiguous:
+            return _broadcast_view(d, shape)
+        return np.broadcast_to(d, shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -286,7 +310,11 @@ def flatten(input, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
         return input
-    shape = d.shape[:s] + (-1 if d.size == 0 and 0 in d.shape[s : e + 1] else int(np.prod(d.shape[s : e + 1])),) + d.shape[e + 1 :]
+    shape = (
+        d.shape[:s]
+        + (-1 if d.size == 0 and 0 in d.shape[s : e + 1] else int(np.prod(d.shape[s : e + 1])),)
+        + d.shape[e + 1 :]
+    )
     if -1 in shape:
         shape = d.shape[:s] + (0,) + d.shape[e + 1 :]
     return reshape(input, shape)
@@ -384,7 +412,24 @@ def stack(tensors, dim=0, *, out=None):
                 f"{list(t._data.shape)} at entry {i}"
             )
     dim = _dim(dim, len(shape) + 1)
-    return cat([unsqueeze(t, dim) for t in tensors], dim)
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        if t.dtype is not dt:
+            dt = D.promote_types(dt, t.dtype)
+    return Stack.apply(dim, *(t if t.dtype is dt else t.to(dt) for t in tensors))
+
+
+class Stack(Op):
+    """y = the inputs stacked along a new dim;  dx_i = g.select(dim, i)"""
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        return np.stack([x._data for x in xs], axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None, *unbind(g, ctx.dim))
 
 
 def hstack(tensors):
@@ -405,7 +450,9 @@ def atleast_1d(t):
 
 
 def atleast_2d(t):
-    return t if t.ndim >= 2 else reshape(t, (1,) * (2 - t.ndim) + tuple(t.shape))
+    if t.ndim == 1:
+        return unsqueeze(t, 0)
+    return t if t.ndim >= 2 else reshape(t, (1, 1))
 
 
 def atleast_3d(t):
@@ -458,11 +505,32 @@ def split(tensor, split_size_or_sections, dim=0):
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
                 f"{dim}), but got split_sizes={sizes}"
             )
-    out, start = [], 0
-    for s in sizes:
-        out.append(narrow(tensor, dim, start, s))
-        start += s
-    return tuple(out)
+    cls = Split if isinstance(split_size_or_sections, int) else SplitWithSizes
+    return tuple(as_view(o, tensor) for o in cls.apply(tensor, tuple(sizes), dim))
+
+
+class Split(Op):
+    """(y_0, y_1, ...) = consecutive slices of x along dim (views);  dx = cat(g_0, g_1, ...)"""
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim = dim
+        d = x._data
+        idx = [slice(None)] * d.ndim
+        out, start = [], 0
+        for s in sizes:
+            idx[dim] = slice(start, start + s)
+            out.append(d[tuple(idx)])
+            start += s
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(grads, ctx.dim), None, None
+
+
+class SplitWithSizes(Split):
+    pass
 
 
 def chunk(input, chunks, dim=0):
@@ -500,14 +568,78 @@ def select(input, dim, index):
     dim = _dim(dim, d.ndim)
     n = d.shape[dim]
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(d.shape)} at dimension {dim}")
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(d.shape)} at dimension {dim}"
+        )
     index = index + n if index < 0 else index
     return as_view(Select.apply(input, dim, index), input)
 
 
 def unbind(input, dim=0):
     dim = _dim(dim, input._data.ndim)
-    return tuple(select(input, dim, i) for i in range(input._data.shape[dim]))
+    if input._data.shape[dim] == 0:
+        return ()
+    return tuple(as_view(o, input) for o in Unbind.apply(input, dim))
+
+
+class Unbind(Op):
+    """(y_0, y_1, ...) = x.select(dim, i) for each i (views);  dx = stack(g_0, g_1, ...)"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        d = x._data
+        return tuple(d[(slice(None),) * dim + (i,)] for i in range(d.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(grads, ctx.dim), None
+
+
+def _diag_view(a, offset, d1, d2):
+    """A writable view of a diagonal (np.diagonal's view is read-only by default; the memory is not)."""
+    v = np.diagonal(a, offset, d1, d2)
+    if a.flags.writeable and not v.flags.writeable:
+        v.flags.writeable = True
+    return v
+
+
+class Diagonal(Op):
+    """y = the diagonal of x over (dim1, dim2), as a view;  dx = zeros with g on that diagonal"""
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        ctx.shape, ctx.args = x._data.shape, (offset, d1, d2)
+        return _diag_view(x._data, offset, d1, d2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return DiagonalScatter.apply(g, ctx.shape, *ctx.args), None, None, None
+
+
+class DiagonalScatter(Op):
+    """y = zeros(shape) with x written on a diagonal;  dx = the diagonal of g"""
+
+    _node_name = "DiagonalBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        z = np.zeros(shape, x._data.dtype)
+        _diag_view(z, offset, d1, d2)[...] = x._data
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        return diagonal(g, *ctx.args), None, None, None, None
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    nd = input._data.ndim
+    d1, d2 = _dim(dim1, nd), _dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return as_view(Diagonal.apply(input, int(offset), d1, d2), input)
 
 
 class Flip(Op):
@@ -556,16 +688,27 @@ def repeat(input, *sizes):
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
         )
-    lead = len(sizes) - d.ndim
-    d = reshape(d, (1,) * lead + tuple(d.shape))
-    # repeat = expand over an inserted axis per dim, then merge: differentiable through expand/reshape
-    shape = d.shape
-    inter, final = [], []
-    for s, r in zip(shape, sizes, strict=True):
-        inter += [r, s]
-        final.append(r * s)
-    e = expand(reshape(d, tuple(x for s in shape for x in (1, s))), tuple(inter))
-    return reshape(contiguous(e), tuple(final))
+    return Repeat.apply(input, tuple(sizes))
+
+
+class Repeat(Op):
+    """y = x tiled ``sizes`` times;  dx = g folded into (repeat, size) pairs and summed over the repeats"""
+
+    @staticmethod
+    def forward(ctx, x, sizes):
+        d = x._data
+        ctx.shape, ctx.sizes = d.shape, sizes
+        return np.tile(d.reshape((1,) * (len(sizes) - d.ndim) + d.shape), sizes)
+
+    @staticmethod
+    def backward(ctx, g):
+        sizes, shape = ctx.sizes, ctx.shape
+        padded = (1,) * (len(sizes) - len(shape)) + shape
+        inter = tuple(x for r, s in zip(sizes, padded, strict=True) for x in (r, s))
+        folded = g.reshape(inter)
+        if sizes:
+            folded = folded.sum(tuple(range(0, 2 * len(sizes), 2)))
+        return folded.reshape(shape), None
 
 
 def tile(input, dims):
@@ -576,16 +719,30 @@ def tile(input, dims):
 
 
 def roll(input, shifts, dims=None):
-    if dims is None:
-        return roll(flatten(input), shifts, 0).view(input.shape)
-    shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
-    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
-    out = input
-    for s, d in zip(shifts, dims, strict=True):
-        n = out.shape[d]
-        if n == 0:
-            continue
-        s %= n
-        if s:
-            out = cat([narrow(out, d, n - s, s), narrow(out, d, 0, n - s)], d)
-    return out
+    if dims is not None:
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = tuple(
+            _dim(d, input._data.ndim) for d in (dims if isinstance(dims, (tuple, list)) else (dims,))
+        )
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    elif isinstance(shifts, (tuple, list)):
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        shifts = shifts[0]
+    return Roll.apply(input, shifts, dims)
+
+
+class Roll(Op):
+    """y = x rolled by shifts along dims (flattened when dims is None);  dx = g rolled back"""
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(x._data, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        s = ctx.shifts
+        back = tuple(-v for v in s) if isinstance(s, tuple) else -s
+        return roll(g, back, ctx.dims), None, None
