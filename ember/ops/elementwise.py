@@ -33,6 +33,8 @@ class Sub(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.needs_input_grad[1]:
+            return g, None, None
         return g, (-g if ctx.alpha == 1 else g * -ctx.alpha), None
 
 
@@ -66,8 +68,8 @@ class Mul(Op):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        nig = ctx.needs_input_grad
-        return (g * y if nig[0] else None), (g * x if nig[1] else None)
+        e = ctx._edges
+        return (g * y if e[0] is not None else None), (g * x if e[1] is not None else None)
 
 
 class Div(Op):

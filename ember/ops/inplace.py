@@ -60,6 +60,14 @@ def _write(self, values) -> None:
 
 def binary_(self: Tensor, other, ufunc, op, **kw) -> Tensor:
     """``self op= other`` with PyTorch's cast check, computed by ``ufunc`` into self's storage."""
+    if isinstance(other, Tensor) and other.dtype is self.dtype and not kw and not STATE.enabled:
+        # the optimizer-loop case (``p -= lr * p.grad`` under no_grad): same dtype, nothing to record
+        try:
+            ufunc(self._data, other._data, out=self._data)
+        except ValueError:
+            _write(self, ufunc(self._data, other._data))
+        self._bump()
+        return self
     rt = D.result_type(self, other)
     check_cast(rt, self.dtype)
     if rt is not self.dtype and isinstance(other, Tensor) and not rt.is_floating_point:
