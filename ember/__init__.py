@@ -28,11 +28,11 @@ from .dtypes import (
 )  # fmt: skip
 from .dtypes import bool_ as bool  # noqa: A001 - PyTorch's name
 from .ops.elementwise import (
-    abs, acos, add, asin, atan, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, cos, cosh, div,
-    eq, exp, exp2, expm1, floor, floor_divide, fmod, frac, ge, gt, isfinite, isinf, isnan, le, log, log1p, log2,
-    log10, logical_and, logical_not, logical_or, logical_xor, lt, masked_fill, maximum, minimum, mul, ne, neg,
-    pow, reciprocal, relu, remainder, round, rsqrt, rsub, sigmoid, sign, sin, sinh, sqrt, square, sub, tan,
-    tanh, trunc, where,
+    abs, acos, add, asin, atan, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, clamp_max,
+    clamp_min, cos, cosh, div, eq, exp, exp2, expm1, floor, floor_divide, fmod, frac, ge, gt, isfinite, isinf,
+    isnan, le, log, log1p, log2, log10, logical_and, logical_not, logical_or, logical_xor, lt, masked_fill,
+    maximum, minimum, mul, ne, neg, pow, reciprocal, relu, remainder, round, rsqrt, rsub, sigmoid, sign, sin,
+    sinh, sqrt, square, sub, tan, tanh, trunc, where,
 )  # fmt: skip
 from .ops.indexing import (
     argwhere, gather, index_put, index_select, masked_select, nonzero, scatter, scatter_add, take, take_along_dim,
@@ -43,9 +43,9 @@ from .ops.reduction import (
     nansum, norm, prod, std, std_mean, sum, var, var_mean,
 )  # fmt: skip
 from .ops.shape import (
-    atleast_1d, atleast_2d, atleast_3d, broadcast_to, cat, chunk, clone, concat, concatenate, dstack, flatten,
-    flip, fliplr, flipud, hstack, movedim, moveaxis, narrow, permute, ravel, reshape, roll, select, split,
-    squeeze, stack, swapaxes, swapdims, t, tensor_split, tile, transpose, unbind, unflatten, unsqueeze, vstack,
+    atleast_1d, atleast_2d, atleast_3d, broadcast_to, cat, chunk, clone, concat, concatenate, diagonal, dstack,
+    flatten, flip, fliplr, flipud, hstack, movedim, moveaxis, narrow, permute, ravel, reshape, roll, select,
+    split, squeeze, stack, swapaxes, swapdims, t, tensor_split, tile, transpose, unbind, unflatten, unsqueeze, vstack,
 )  # fmt: skip
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
@@ -128,4 +128,6 @@ def __getattr__(name: str):
 
     if name in ("nn", "optim", "utils", "compat", "linalg", "serialization", "backends"):
         return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):  # serialization is loaded on first use, keeping the import fast
+        return getattr(importlib.import_module(".serialization", __name__), name)
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
