@@ -1,28 +1,27 @@
+# ruff: noqa: PLR0917 - PyTorch's signatures take these arguments positionally
 """Adam: adaptive moment estimation (Kingma & Ba, 2014)."""
 
 from __future__ import annotations
 
 from .._backend import np
 from ..tensor import Tensor
-from .optimizer import Optimizer, _scalar, _scalar_tensor, _zeros_like, addcdiv_, addcmul_, fma, lerp_
+from .optimizer import Optimizer, _arr, _scalar, _scalar_tensor, _zeros_like, addcdiv_, addcmul_, fma, lerp_
 
 __all__ = ["Adam"]
 
 
-def _check_betas(betas) -> None:
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-
-
-def _check_common(lr, eps, weight_decay) -> None:
+def _check_args(lr, eps, weight_decay, betas) -> None:
+    """The argument checks Adam and its relatives share, in PyTorch's order and words."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
     if not 0.0 <= eps:
         raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
     if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
@@ -72,8 +71,7 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        _check_common(lr, eps, weight_decay)
-        _check_betas(betas)
+        _check_args(lr, eps, weight_decay, betas)
         if not (
             (isinstance(betas[0], float) and isinstance(betas[1], float))
             or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
@@ -116,9 +114,8 @@ class Adam(Optimizer):
 
     def _update(self, options, items) -> None:
         lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = options
-        for p, grad, state in items:
-            param = p._data
-            exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        for _, param, grad, state in items:
+            exp_avg, exp_avg_sq = _arr(state["exp_avg"]), _arr(state["exp_avg_sq"])
             step_t = state["step"]._data
             step_t += 1
             step = float(step_t)
@@ -138,7 +135,7 @@ class Adam(Optimizer):
             step_size = lr / bias_correction1
             bias_correction2_sqrt = bias_correction2**0.5
             if amsgrad:
-                max_sq = state["max_exp_avg_sq"]._data
+                max_sq = _arr(state["max_exp_avg_sq"])
                 np.maximum(max_sq, exp_avg_sq, out=max_sq)
                 denom = np.sqrt(max_sq)
             else:

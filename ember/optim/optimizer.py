@@ -2,14 +2,22 @@
 array kernels the optimizers share.
 
 NOTE [ optimizer arithmetic ]: each optimizer updates its parameters' NumPy arrays in place, in the
-order and dtype of PyTorch's single-tensor (``foreach=False``) CPU implementation, so float32
-trajectories agree with PyTorch bit for bit. Two details of ATen's CPU kernels matter for that:
+order and dtype of PyTorch's single-tensor (``foreach=False``) CPU implementation, so that given
+the same gradients a float32 step gives PyTorch's bits. Two details of ATen's CPU kernels matter:
 
 * ``add(other, alpha)``, ``addcmul`` and ``lerp`` use fused multiply-add instructions, rounding
   once. NumPy has no fma, but the product of two float32 numbers is exact in float64, so ``fma``
   below computes in float64 and rounds back to float32; that double rounding differs from a
-  single one only in about 1 of 2**29 cases. float64 keeps two roundings (well inside 1e-12).
+  single one only in about 1 of 2**29 cases. The float64 detour costs about 4x a plain float32
+  multiply-add, which PyTorch's one fused kernel would win on big tensors; so above
+  ``EXACT_FMA_MAX_NUMEL`` elements (and for float64, which has no wider type) ``fma`` rounds twice,
+  at most 1 ulp from PyTorch per operation. Set it to 0 for speed everywhere, or higher for exactness.
 * ``scalar / tensor`` is ``tensor.reciprocal() * scalar`` and ``tensor / scalar`` a true division.
+
+One difference is left on purpose: PyTorch's vectorized float32 ``sqrt`` is MKL's, which is not
+correctly rounded (about 1 result in 6 is 1 ulp from NumPy's correctly rounded one). The optimizers
+that take a square root (the Adam family, RMSprop, Adagrad, Adadelta) therefore agree to about
+1 ulp of the update per step; with PyTorch's square roots they agree exactly (tests/test_optim.py).
 
 Python-float hyperparameters are passed to NumPy as Python floats: NumPy casts them to the array's
 dtype, just as ATen casts a Scalar to the tensor's dtype. (A NumPy float64 scalar would silently
@@ -18,6 +26,8 @@ promote a float32 update to float64.)
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from copy import deepcopy
@@ -32,6 +42,7 @@ from ..tensor import Tensor, _wrap
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
 _F64 = np.dtype(np.float64)
+EXACT_FMA_MAX_NUMEL = 1 << 15  # see NOTE [ optimizer arithmetic ]
 
 
 class _RequiredParameter:
@@ -110,6 +121,12 @@ def _scalar_tensor(value: float) -> Tensor:
     return _wrap(np.array(value, dt.np), dt, CPU)
 
 
+def _arr(t: Tensor):
+    """``t``'s array, a 0-d one viewed as 1-d: NumPy turns 0-d results into scalars, not arrays."""
+    d = t._data
+    return d if d.ndim else d.reshape(1)
+
+
 def _zeros_like(p: Tensor) -> Tensor:
     return _wrap(np.zeros_like(p._data), p.dtype, p.device)
 
@@ -117,8 +134,11 @@ def _zeros_like(p: Tensor) -> Tensor:
 # -- array kernels (see NOTE [ optimizer arithmetic ]) --------------------------------------------------
 
 
-def fma(a, x, y, out=None):
-    """``a * x + y`` rounded once, like ATen's ``y.add(x, alpha=a)``; ``a`` a Python float or an array."""
+def fma(a, x, y, out=None, *, scratch: bool = False):
+    """``a * x + y`` rounded once, like ATen's ``y.add(x, alpha=a)``; ``a`` a Python float or an array.
+
+    ``scratch=True`` lets the fast path overwrite ``x`` (a temporary of the caller's).
+    """
     if out is None:
         out = np.empty_like(y)
     scalar = isinstance(a, float | int)
@@ -126,8 +146,8 @@ def fma(a, x, y, out=None):
         return np.add(y, x, out=out)
     if scalar and a == -1:
         return np.subtract(y, x, out=out)
-    if y.dtype == _F64:
-        return np.add(np.multiply(x, a), y, out=out)
+    if y.dtype == _F64 or y.size > EXACT_FMA_MAX_NUMEL:
+        return np.add(y, np.multiply(x, a, out=x if scratch else None), out=out)
     if scalar:
         a = float(y.dtype.type(a))  # ATen casts the Scalar to the tensor's dtype first
     t = np.multiply(x, a, dtype=_F64)  # exact: both factors have at most 24 significant bits
@@ -141,14 +161,17 @@ def lerp_(start, end, weight: float) -> None:
     w = start.dtype.type(weight)
     diff = np.subtract(end, start)
     if abs(w) < 0.5:
-        fma(float(w), diff, start, out=start)
+        fma(float(w), diff, start, out=start, scratch=True)
     else:
-        fma(float(w - start.dtype.type(1)), diff, end, out=start)
+        fma(float(w - start.dtype.type(1)), diff, end, out=start, scratch=True)
 
 
 def addcmul_(y, t1, t2, value: float) -> None:
     """``y.addcmul_(t1, t2, value)`` = ``y + (value * t1) * t2`` with the last step fused."""
-    fma(t1 if value == 1 else np.multiply(t1, value), t2, y, out=y)
+    if value == 1:
+        fma(t1, t2, y, out=y)
+    else:
+        fma(t2, np.multiply(t1, value), y, out=y, scratch=True)  # the temporary in x, where scratch applies
 
 
 def addcdiv_(y, t1, t2, value: float) -> None:
@@ -291,7 +314,7 @@ class Optimizer:
         return state
 
     def _gather(self, group: dict[str, Any]) -> list:
-        """``(param, grad array, state)`` for each parameter of ``group`` that has a gradient."""
+        """``(param, its array, grad array, state)`` for each parameter of ``group`` with a gradient."""
         items = []
         for p in group["params"]:
             g = p._grad
@@ -306,7 +329,7 @@ class Optimizer:
                             f"optimizer state '{key}' has shape {list(v._data.shape)} but its parameter has "
                             f"shape {list(shape)}; was a state_dict loaded from a different model?"
                         )
-            items.append((p, g._data, state))
+            items.append((p, _arr(p), _arr(g), state))
         return items
 
     # -- gradients ------------------------------------------------------------------------------------------
@@ -361,27 +384,31 @@ class Optimizer:
         param_group["params"] = tensors
         if names:
             if len(names) != len(tensors):
-                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are missing"
+                )
             param_group["param_names"] = names
 
         for param in param_group["params"]:
             if not isinstance(param, Tensor):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params is " + _typename(param))
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is " + _typename(param)
+                )
             if not (param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
 
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization parameter {name}"
+                )
             param_group.setdefault(name, default)
 
         params = param_group["params"]
         if len(params) != len({id(p) for p in params}):
-            import warnings  # noqa: PLC0415
-
             warnings.warn(
-                "optimizer contains a parameter group with duplicate parameters; in future, this will cause an "
-                "error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                "optimizer contains a parameter group with duplicate parameters; in future, this will cause "
+                "an error; see github.com/pytorch/pytorch/issues/40967 for more information",
                 stacklevel=3,
             )
 
@@ -409,7 +436,7 @@ class Optimizer:
         return _register(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
-        """Register ``hook(optimizer, state_dict) -> state_dict or None`` to run before ``load_state_dict``."""
+        """Register ``hook(optimizer, state_dict) -> state_dict or None`` to run before loading."""
         return _register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
@@ -462,7 +489,10 @@ class Optimizer:
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups, strict=True)):
-            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group")
+            raise ValueError(
+                "loaded state dict contains a parameter group "
+                "that doesn't match the size of optimizer's group"
+            )
 
         id_map = dict(
             zip(
@@ -508,7 +538,6 @@ class Optimizer:
 
 def _hook_step(step):
     """Wrap an optimizer's ``step`` to run the global and per-optimizer pre and post hooks."""
-    import functools  # noqa: PLC0415
 
     @functools.wraps(step)
     def wrapper(*args, **kwargs):
@@ -517,7 +546,9 @@ def _hook_step(step):
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}.")
+                    raise RuntimeError(
+                        f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                    )
                 args, kwargs = result
         out = step(*args, **kwargs)
         for hook in chain(self._optimizer_step_post_hooks.values(), _global_step_post_hooks.values()):

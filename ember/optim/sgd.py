@@ -1,3 +1,4 @@
+# ruff: noqa: PLR0917 - PyTorch's signatures take these arguments positionally
 """SGD: stochastic gradient descent, optionally with (Nesterov) momentum."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from typing import Any
 
 from .._backend import np
 from ..tensor import Tensor, _wrap
-from .optimizer import Optimizer, _scalar, fma
+from .optimizer import Optimizer, _arr, _scalar, fma
 
 __all__ = ["SGD"]
 
@@ -31,7 +32,13 @@ class SGD(Optimizer):
         >>> optimizer.step()
     """
 
-    _group_setdefaults = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False, "fused": False}
+    _group_setdefaults = {
+        "nesterov": False,
+        "maximize": False,
+        "foreach": None,
+        "differentiable": False,
+        "fused": False,
+    }
 
     def __init__(
         self,
@@ -86,8 +93,7 @@ class SGD(Optimizer):
 
     def _update(self, options, items) -> None:
         lr, momentum, dampening, weight_decay, nesterov, maximize = options
-        for p, grad, state in items:
-            param = p._data
+        for p, param, grad, state in items:
             g = np.negative(grad) if maximize else grad
             if weight_decay != 0:
                 g = fma(weight_decay, param, g)
@@ -95,9 +101,9 @@ class SGD(Optimizer):
                 buf_t = state.get("momentum_buffer")
                 if buf_t is None:
                     buf = g.copy()
-                    state["momentum_buffer"] = _wrap(buf, p.dtype, p.device)
+                    state["momentum_buffer"] = _wrap(buf.reshape(p._data.shape), p.dtype, p.device)
                 else:
-                    buf = buf_t._data
+                    buf = _arr(buf_t)
                     np.multiply(buf, momentum, out=buf)
                     fma(1 - dampening, g, buf, out=buf)
                 g = fma(momentum, buf, g) if nesterov else buf
