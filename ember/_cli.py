@@ -325,11 +325,28 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_bench(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="passed to benchmarks/run.py (try --help)")
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    """Run benchmarks/run.py from the checkout: ember vs torch, side by side."""
+    root = os.path.dirname(_examples_dir())
+    if not os.path.isfile(os.path.join(root, "benchmarks", "run.py")):
+        print("ember bench: no benchmarks/ folder here (run from a source checkout)", file=sys.stderr)
+        return 2
+    sys.path.insert(0, root)
+    from benchmarks.run import main as bench_main
+
+    return bench_main(args.args)
+
+
 # Subcommands by name.
 COMMANDS: dict[str, Command] = {
     "run": Command("run a PyTorch script or module on ember", _configure_run, _cmd_run),
     "info": Command("show versions, backends and devices", _configure_info, _cmd_info),
     "examples": Command("run the example programs (the demo)", _configure_examples, _cmd_examples),
+    "bench": Command("time workloads on ember and torch, side by side", _configure_bench, _cmd_bench),
 }
 
 
@@ -348,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     program: list[str] = []
     if argv[:1] == ["run"]:
         argv, program = _split_run_argv(argv)
+    if argv[:1] == ["bench"]:  # every option belongs to benchmarks/run.py, which has its own parser
+        return _cmd_bench(argparse.Namespace(args=argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
