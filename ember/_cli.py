@@ -306,7 +306,11 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     if not os.path.isdir(folder):
         print(f"ember examples: no examples folder at {folder} (run from a source checkout)", file=sys.stderr)
         return 2
-    found = sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_"))
+    # the digits CNN, the richest example, runs last
+    found = sorted(
+        (f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_")),
+        key=lambda n: (n == "digits", n),
+    )
     if args.list:
         print("\n".join(found))
         return 0
