@@ -47,6 +47,7 @@ from .ops.shape import (
     flatten, flip, fliplr, flipud, hstack, movedim, moveaxis, narrow, permute, ravel, reshape, roll, select,
     split, squeeze, stack, swapaxes, swapdims, t, tensor_split, tile, transpose, unbind, unflatten, unsqueeze, vstack,
 )  # fmt: skip
+from .ops.nn_ops import erf, log_softmax, softmax
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
 

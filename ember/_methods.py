@@ -125,25 +125,6 @@ def _masked_fill_(self, mask, value):
     return P.unary_(self, E.masked_fill, mask, value)
 
 
-def _index_fill(self, dim, index, value):
-    idx = (slice(None),) * S._dim(dim, self.ndim) + (index._data,)
-    return I.IndexPut.apply(self, idx, value, False)
-
-
-def _diagonal(self, offset=0, dim1=0, dim2=1):
-    n = self.shape
-    d1, d2 = S._dim(dim1, self.ndim), S._dim(dim2, self.ndim)
-    rows = np.arange(max(0, -offset), min(n[d1], n[d2] - offset))
-    idx = [slice(None)] * self.ndim
-    idx[d1], idx[d2] = rows, rows + offset
-    out = I.index(self, tuple(idx))
-    # NumPy puts the advanced (diagonal) axis first when the two index arrays are not adjacent
-    if abs(d1 - d2) != 1:
-        return out.movedim(0, -1)
-    pos = min(d1, d2)
-    return out.movedim(pos, -1)
-
-
 def _apply_methods() -> None:
     T = Tensor
     f = E
@@ -173,6 +154,7 @@ def _apply_methods() -> None:
         "abs": f.abs, "absolute": f.abs, "relu": f.relu, "sign": f.sign, "sgn": f.sign, "floor": f.floor,
         "ceil": f.ceil, "trunc": f.trunc, "fix": f.trunc, "round": f.round, "frac": f.frac, "square": f.square,
         "clamp": f.clamp, "clip": f.clamp, "maximum": f.maximum, "minimum": f.minimum, "where": lambda s, c, o: f.where(c, s, o),
+        "clamp_min": f.clamp_min, "clamp_max": f.clamp_max,
         "masked_fill": f.masked_fill, "isnan": f.isnan, "isinf": f.isinf, "isfinite": f.isfinite,
         # reductions
         "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "nanmean": R.nanmean, "prod": R.prod, "max": R.max,
@@ -188,12 +170,12 @@ def _apply_methods() -> None:
         "clone": S.clone, "contiguous": S.contiguous, "narrow": S.narrow, "split": S.split, "chunk": S.chunk,
         "tensor_split": S.tensor_split, "select": S.select, "unbind": S.unbind, "flip": S.flip,
         "fliplr": S.fliplr, "flipud": S.flipud, "movedim": S.movedim, "moveaxis": S.movedim, "repeat": S.repeat,
-        "tile": S.tile, "roll": S.roll, "diagonal": _diagonal,
+        "tile": S.tile, "roll": S.roll, "diagonal": S.diagonal,
         # indexing
         "__getitem__": _getitem, "__setitem__": I.setitem, "index_select": I.index_select, "gather": I.gather,
         "scatter": I.scatter, "scatter_add": I.scatter_add, "masked_select": I.masked_select, "take": I.take,
         "take_along_dim": I.take_along_dim, "nonzero": I.nonzero, "argwhere": I.argwhere,
-        "index_put": I.index_put, "index_fill": _index_fill,
+        "index_put": I.index_put, "index_fill": I.index_fill,
         # linear algebra
         "mm": L.mm, "mv": L.mv, "dot": L.dot, "bmm": L.bmm, "matmul": L.matmul, "outer": L.outer,
         "addmm": L.addmm,
@@ -205,9 +187,9 @@ def _apply_methods() -> None:
         "new_empty": _new(C.empty), "new_tensor": _new_tensor, "new_full": _new_full,
         # in place
         "add_": _iop(np.add, f.add), "sub_": _iop(np.subtract, f.sub), "mul_": _iop(np.multiply, f.mul),
-        "div_": _iop(np.true_divide, f.div), "pow_": _iop(np.power, f.pow), "__iadd__": _iop(np.add, f.add),
+        "div_": _iop(np.true_divide, f.div), "pow_": P.pow_, "__iadd__": _iop(np.add, f.add),
         "__isub__": _iop(np.subtract, f.sub), "__imul__": _iop(np.multiply, f.mul),
-        "__itruediv__": _iop(np.true_divide, f.div), "__ipow__": _iop(np.power, f.pow),
+        "__itruediv__": _iop(np.true_divide, f.div), "__ipow__": P.pow_,
         "__imatmul__": lambda s, o: s.copy_(L.matmul(s, o)),
         "subtract_": _iop(np.subtract, f.sub), "multiply_": _iop(np.multiply, f.mul),
         "__iand__": _iop(np.bitwise_and, f.bitwise_and), "__ior__": _iop(np.bitwise_or, f.bitwise_or),
@@ -215,6 +197,7 @@ def _apply_methods() -> None:
         "exp_": _iunary(f.exp), "log_": _iunary(f.log), "sqrt_": _iunary(f.sqrt), "abs_": _iunary(f.abs),
         "neg_": _iunary(f.neg), "sigmoid_": _iunary(f.sigmoid), "tanh_": _iunary(f.tanh), "relu_": _iunary(f.relu),
         "clamp_": _iunary(f.clamp), "clip_": _iunary(f.clamp), "floor_": _iunary(f.floor), "ceil_": _iunary(f.ceil),
+        "clamp_min_": _iunary(f.clamp_min), "clamp_max_": _iunary(f.clamp_max),
         "round_": _iunary(f.round), "trunc_": _iunary(f.trunc), "sin_": _iunary(f.sin), "cos_": _iunary(f.cos),
         "reciprocal_": _iunary(f.reciprocal), "sign_": _iunary(f.sign), "square_": _iunary(f.square),
         "t_": lambda s: _shape_(s, S.t), "transpose_": lambda s, a, b: _shape_(s, S.transpose, a, b),
@@ -225,8 +208,11 @@ def _apply_methods() -> None:
         "index_put_": lambda s, i, v, accumulate=False: _assign(s, I.index_put(s, i, v, accumulate)),
         "scatter_": lambda s, d, i, src=None, value=None, reduce=None: _assign(s, I.scatter(s, d, i, src, value=value, reduce=reduce)),
         "scatter_add_": lambda s, d, i, src: _assign(s, I.scatter_add(s, d, i, src)),
-        "index_fill_": lambda s, d, i, v: _assign(s, _index_fill(s, d, i, v)),
+        "index_fill_": lambda s, d, i, v: _assign(s, I.index_fill(s, d, i, v)),
     }
+    from .ops import nn_ops as N  # noqa: PLC0415 - imports this module's siblings
+
+    m.update({"softmax": N.softmax, "log_softmax": N.log_softmax, "erf": N.erf})
     for name, fn in m.items():
         setattr(T, name, fn)
     T.T = property(lambda s: S.permute(s, *reversed(range(s.ndim))))

@@ -10,7 +10,9 @@ _VALID = ("none", "mean", "sum")
 def check(reduction: str) -> str:
     """Validate ``reduction`` with PyTorch's message."""
     if reduction == "elementwise_mean":
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=3)
+        warnings.warn(
+            "reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=3
+        )
         return "mean"
     if reduction not in _VALID:
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -31,7 +33,8 @@ def legacy_get_string(size_average: bool | None, reduce: bool | None, emit_warni
         ret = "none"
     if emit_warning:
         warnings.warn(
-            f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.", stacklevel=3
+            f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+            stacklevel=3,
         )
     return ret
 

@@ -1,4 +1,4 @@
-# ruff: noqa: A001, A002 - `input` and friends are PyTorch's argument names
+# ruff: noqa: A001, A002, PLR0917 - PyTorch's argument names, and its positional signatures
 """``torch.nn.functional``: stateless layers, activations, losses, normalisation, attention.
 
 Each function is a thin alias of one op in ``ember.ops`` (see ``nn_ops.py``) or a short composite of
@@ -14,37 +14,48 @@ from collections.abc import Callable, Sequence
 from .. import creation as C
 from .. import dtypes as D
 from .._backend import np
-from ..autograd import no_grad
 from ..ops import elementwise as E
 from ..ops import nn_ops as N
 from ..ops.indexing import index_select
 from ..ops.inplace import unary_
 from ..ops.linalg import Addmm, _tn
-from ..ops.shape import cat, stack
+from ..ops.shape import stack
 from ..tensor import Tensor, _wrap
-from . import _reduction
+from . import _reduction  # noqa: F401 - reachable as F._reduction, as in PyTorch
 from ._losses import (
-    binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss, cross_entropy,
-    gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div, l1_loss, margin_ranking_loss, mse_loss,
-    multilabel_soft_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
-    triplet_margin_loss, triplet_margin_with_distance_loss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
+    cross_entropy,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    mse_loss,
+    multilabel_soft_margin_loss,
+    nll_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )  # fmt: skip
 
 __all__ = [
-    "linear", "bilinear", "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu",
-    "celu", "gelu", "silu", "mish", "sigmoid", "tanh", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish",
-    "softplus", "softsign", "tanhshrink", "threshold", "threshold_", "logsigmoid", "softmax", "log_softmax",
-    "softmin", "glu", "hardshrink", "softshrink", "dropout", "alpha_dropout", "feature_alpha_dropout",
-    "dropout1d", "dropout2d", "dropout3d", "embedding", "embedding_bag", "layer_norm", "rms_norm", "group_norm",
-    "batch_norm", "normalize", "cosine_similarity", "pairwise_distance", "one_hot", "pad",
-    "scaled_dot_product_attention", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
-    "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
-    "gaussian_nll_loss", "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss",
-    "triplet_margin_loss", "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss",
-    "soft_margin_loss",
+    "linear", "bilinear", "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_",
+    "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh", "hardtanh", "hardtanh_", "hardsigmoid",
+    "hardswish", "softplus", "softsign", "tanhshrink", "threshold", "threshold_", "logsigmoid", "softmax",
+    "log_softmax", "softmin", "glu", "hardshrink", "softshrink", "dropout", "alpha_dropout",
+    "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "embedding", "embedding_bag",
+    "layer_norm", "rms_norm", "group_norm", "batch_norm", "normalize", "cosine_similarity",
+    "pairwise_distance", "one_hot", "pad", "scaled_dot_product_attention", "mse_loss", "l1_loss",
+    "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
+    "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
 ]  # fmt: skip
-
-_ = (_reduction,)  # re-exported for code that reaches F._reduction
 
 
 # -- linear layers -------------------------------------------------------------------------------
@@ -89,7 +100,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     out_f, in1, in2 = weight.shape
     if input1.shape[-1] != in1 or input2.shape[-1] != in2:
         raise RuntimeError(
-            f"bilinear(): input size does not match weight size: got {input1.shape[-1]}, {input2.shape[-1]} but "
+            f"bilinear(): input size does not match weight size: got {input1.shape[-1]}, "
+            f"{input2.shape[-1]} but "
             f"weight has {in1}, {in2}"
         )
     x1 = input1.reshape(-1, in1)
@@ -175,7 +187,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
     if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return _maybe_inplace(input, inplace, N.Celu.apply, alpha, 1.0, 1.0 / alpha)
 
 
@@ -237,7 +249,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    return N.Threshold.apply(input, threshold, value) if False else unary_(input, N.Threshold.apply, threshold, value)
+    return unary_(input, N.Threshold.apply, threshold, value)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -252,16 +264,15 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd where x > lambd, x + lambd where x < -lambd, 0 elsewhere."""
-    return (input - input.clamp(-lambd, lambd)) if lambd >= 0 else _negative_lambd(lambd)
-
-
-def _negative_lambd(lambd: float):
-    raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return input - input.clamp(-lambd, lambd)
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
     warnings.warn(
-        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
+        "argument.",
         stacklevel=3,
     )
     return 0 if ndim in (0, 1, 3) else 1
@@ -325,7 +336,9 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
         # SELU-preserving dropout: dropped units go to the negative saturation, then an affine fix
         sat = 1.7580993408473766
         a = 1.0 / math.sqrt((sat * sat * p + 1) * (1 - p))
-        b = _wrap(((noise - 1) * dt.type(sat * a) + dt.type(sat * a * p)).astype(dt), input.dtype, input.device)
+        b = _wrap(
+            ((noise - 1) * dt.type(sat * a) + dt.type(sat * a * p)).astype(dt), input.dtype, input.device
+        )
         scale = _wrap((noise * dt.type(a)).astype(dt), input.dtype, input.device)
         return _maybe_inplace(input, inplace, lambda x: x * scale + b)
     scale = _wrap((noise / dt.type(1 - p)).astype(dt), input.dtype, input.device)
@@ -345,7 +358,9 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     return _dropout(input, p, training, inplace, feature=False, alpha=True)
 
 
-def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
     """Alpha dropout of whole channels."""
     return _dropout(input, p, training, inplace, feature=True, alpha=True)
 
@@ -353,7 +368,8 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched_ndim: int, name: str):
     if input.ndim not in (batched_ndim - 1, batched_ndim):
         raise RuntimeError(
-            f"{name}: Expected {batched_ndim - 1}D or {batched_ndim}D input, but received a {input.ndim}D input. "
+            f"{name}: Expected {batched_ndim - 1}D or {batched_ndim}D input, but received a {input.ndim}D "
+            "input. "
         )
     if input.ndim == batched_ndim - 1:  # no batch dim: treat the input as a batch of one
         return _dropout(input.unsqueeze(0), p, training, False, True, False).squeeze(0)
@@ -371,8 +387,10 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     _check_p(p)
     if input.ndim == 3:
         warnings.warn(
-            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
-            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+            "behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+            "will "
             "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
             "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d "
             "instead.",
@@ -392,7 +410,8 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 def _check_indices(input: Tensor, name: str) -> None:
     if input.dtype not in (D.int64, D.int32):
         raise RuntimeError(
-            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
+            "Int; "
             f"but got {input.type()} instead (while checking arguments for {name})"
         )
 
@@ -429,7 +448,7 @@ def embedding(
     """Look up rows of ``weight`` by index; the ``padding_idx`` row gets no gradient.
 
     Shape:
-        input ``(*)`` integer indices, weight ``(num_embeddings, embedding_dim)``, output ``(*, embedding_dim)``.
+        input ``(*)`` integer indices, weight ``(num_embeddings, dim)``, output ``(*, dim)``.
     """
     _check_indices(input, "embedding")
     padding_idx = _padding_index(padding_idx, weight.shape[0])
@@ -536,7 +555,7 @@ def layer_norm(
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalise over the last ``len(normalized_shape)`` dims, then scale by ``weight`` and shift by ``bias``."""
+    """Normalise over the last ``len(normalized_shape)`` dims, then scale by ``weight``, shift by ``bias``."""
     shape = _shape_tuple(normalized_shape)
     _check_normalized_shape(input, shape)
     return N.NativeLayerNorm.apply(input, len(shape), weight, bias, eps)
@@ -556,13 +575,15 @@ def rms_norm(
 
 
 def group_norm(
-    input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
 ) -> Tensor:
-    """Normalise each group of channels of an ``(N, C, *)`` input, then apply per-channel ``weight``/``bias``."""
+    """Normalise each group of channels of an ``(N, C, *)`` input, then apply per-channel weight and bias."""
     if input.ndim < 2:
-        raise RuntimeError(
-            f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
-        )
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
     if input.shape[1] % num_groups:
         raise RuntimeError(
             "Expected number of channels in input to be divisible by num_groups, but got input of shape "
@@ -598,7 +619,9 @@ def batch_norm(
     return N.NativeBatchNorm.apply(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+def normalize(
+    input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None
+) -> Tensor:
     """x / max(||x||_p, eps) along ``dim``."""
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     result = input / denom
@@ -629,7 +652,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
-def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
     """||x1 - x2 + eps||_p along the last dim."""
     last = max(x1.ndim, x2.ndim) - 1
     return (x1 - x2 + eps).norm(p, last, keepdim)
@@ -670,7 +695,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if mode not in _PAD_MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
-        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     # gather along each padded dim with the index pattern NumPy's pad produces for an arange
     out = input
     for i in range(len(pad) // 2):
@@ -714,7 +739,9 @@ def scaled_dot_product_attention(
     scores = query.matmul(key.transpose(-2, -1)) * scale_factor
     if is_causal:
         if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+            )
         causal = _wrap(np.tril(np.ones((length, src), dtype=bool)), D.bool_, query.device)
         scores = scores.masked_fill(~causal, float("-inf"))
     if attn_mask is not None:
@@ -728,5 +755,22 @@ def scaled_dot_product_attention(
     return attn.matmul(value)
 
 
-def _unused() -> None:  # keeps imports that only some paths use visible to linters
-    _ = (cat, no_grad)
+# -- convolution, pooling, resampling (ember/ops/conv.py) and image-layer composites ---------------
+from ..ops.conv import (  # noqa: E402, I001 - the conv/pool family lives in ops/conv.py
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
+    adaptive_max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d, conv1d, conv2d, conv3d, conv_transpose1d,
+    conv_transpose2d, conv_transpose3d, fold, interpolate, max_pool1d, max_pool2d, max_pool3d, pixel_shuffle,
+    pixel_unshuffle, unfold, upsample, upsample_bilinear, upsample_nearest,
+)  # fmt: skip
+from ._functional_image import (  # noqa: E402
+    instance_norm, local_response_norm, lp_pool1d, lp_pool2d, max_unpool1d, max_unpool2d,
+)  # fmt: skip
+
+__all__ += [
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+    "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "adaptive_max_pool3d", "unfold", "fold", "interpolate", "upsample", "upsample_nearest",
+    "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "instance_norm", "local_response_norm",
+    "lp_pool1d", "lp_pool2d", "max_unpool1d", "max_unpool2d",
+]  # fmt: skip

@@ -41,8 +41,10 @@ class Parameter(Tensor):
             data = C.empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): argument 'data' must be a Tensor, not {type(data).__name__}")
+        if requires_grad and not data.dtype.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         p = _share(cls, data)
-        p.requires_grad = requires_grad
+        p._rg = bool(requires_grad)
         return p
 
     def __repr__(self) -> str:

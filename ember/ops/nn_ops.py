@@ -18,6 +18,7 @@ _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_K = math.sqrt(2.0 / math.pi)
 _GELU_C = 0.044715
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))  # PyTorch's hardsigmoid backward uses 1.0f / 6.0f
 
 # NOTE [ erf ]: NumPy has no erf. math.erf (glibc's, correctly rounded to double) mapped over the
 # elements is exact for float32 and float64 results; it costs ~0.1 us an element, which is fine for
@@ -169,7 +170,7 @@ class Elu(Op):
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.save_for_backward(x)
-        ctx.args = (alpha, scale, input_scale)
+        ctx.args, ctx.celu = (alpha, scale, input_scale), ctx._forward_cls is Celu
         d = fdata(x)
         neg = np.expm1(np.minimum(d, 0) * input_scale) * (alpha * scale)
         return _like(np.where(d > 0, d * scale, neg), d)
@@ -178,6 +179,8 @@ class Elu(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         alpha, scale, input_scale = ctx.args
+        if ctx.celu:  # PyTorch's celu backward uses 1 / float32(alpha) as the input scale
+            input_scale = 1.0 / float(np.float32(alpha))
         neg = (x.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale)
         pos = (x > 0).to(g.dtype)
         return g * (pos * scale + (1 - pos) * neg), None, None, None
@@ -282,7 +285,7 @@ class Hardsigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * ((x > -3) & (x < 3)) / 6
+        return g * ((x > -3) & (x < 3)) * _ONE_SIXTH_F32
 
 
 class LogSigmoid(Op):
@@ -484,6 +487,12 @@ class NllLoss(Op):
         gx = (gm * coef).reshape(ctx.moved_shape)
         gx = gx.movedim(-1, 1) if len(ctx.xshape) >= 2 else gx.reshape(ctx.xshape)
         return gx, None, None, None, None
+
+
+class NllLoss2d(NllLoss):
+    """NllLoss over spatial dims ``(N, C, H, W)``: the node PyTorch records for inputs of 3 or more dims."""
+
+    _node_name = "NllLoss2DBackward0"
 
 
 class BinaryCrossEntropy(Op):

@@ -1,3 +1,4 @@
+# ruff: noqa: PLR0917 - PyTorch's positional signatures
 """Module: the base class of every layer, with registration, traversal, state_dict, hooks and repr."""
 
 from __future__ import annotations
@@ -5,16 +6,17 @@ from __future__ import annotations
 import functools
 import itertools
 import warnings
-import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ... import _backend as B
 from ... import dtypes as D
-from ...autograd import Function, no_grad
+from ...autograd import no_grad
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
+from . import _hooks
+from ._hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
 
 __all__ = [
     "Module",
@@ -35,30 +37,6 @@ def _typename(obj) -> str:
     return name if module in ("builtins", "__main__", None) else f"{module}.{name}"
 
 
-class RemovableHandle:
-    """A handle that removes a hook from the dict(s) it was registered in (usable as a ``with`` block)."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict: dict, *, extra_dict: dict | list | None = None) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = next(RemovableHandle._next_id)
-        extras = extra_dict if isinstance(extra_dict, list) else ([extra_dict] if extra_dict is not None else [])
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
-
-    def remove(self) -> None:
-        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
-            d = ref()
-            if d is not None and self.id in d:
-                del d[self.id]
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     __slots__ = ()
 
@@ -68,28 +46,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-# hooks that run for every module's forward (torch.nn.modules.module.register_module_forward_*_hook)
-_global_forward_pre_hooks: dict = OrderedDict()
-_global_forward_hooks: dict = OrderedDict()
-_global_forward_hooks_always_called: dict = OrderedDict()
-
-
-def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
-    """Register ``hook(module, args)`` to run before every module's forward."""
-    handle = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_forward_hook(hook: Callable, *, always_call: bool = False) -> RemovableHandle:
-    """Register ``hook(module, args, output)`` to run after every module's forward."""
-    handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
-    _global_forward_hooks[handle.id] = hook
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
-    return handle
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -128,7 +84,9 @@ class Module:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if self.call_super_init is False and bool(kwargs):
-            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
+            )
         if self.call_super_init is False and bool(args):
             raise TypeError(
                 f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given"
@@ -178,7 +136,8 @@ class Module:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None "
+                "required)"
             )
         self._buffers[name] = tensor
         if persistent:
@@ -284,13 +243,15 @@ class Module:
     def get_extra_state(self) -> Any:
         raise RuntimeError(
             "Reached a code path in Module.get_extra_state() that should never be called. Please file an "
-            "issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug."
+            "issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this "
+            "bug."
         )
 
     def set_extra_state(self, state: Any) -> None:
         raise RuntimeError(
             "Reached a code path in Module.set_extra_state() that should never be called. Please file an "
-            "issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug."
+            "issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this "
+            "bug."
         )
 
     # -- attribute protocol ------------------------------------------------------------------------
@@ -323,7 +284,8 @@ class Module:
         if params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{_typename(value)}' as parameter '{name}' (torch.nn.Parameter or None expected)"
+                    f"cannot assign '{_typename(value)}' as parameter '{name}' (torch.nn.Parameter or None "
+                    "expected)"
                 )
             self.register_parameter(name, value)
             return
@@ -337,7 +299,8 @@ class Module:
         if modules is not None and name in modules:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{_typename(value)}' as child module '{name}' (torch.nn.Module or None expected)"
+                    f"cannot assign '{_typename(value)}' as child module '{name}' (torch.nn.Module or None "
+                    "expected)"
                 )
             modules[name] = value
             return
@@ -385,68 +348,13 @@ class Module:
             or self._forward_pre_hooks
             or self._backward_hooks
             or self._backward_pre_hooks
-            or _global_forward_hooks
-            or _global_forward_pre_hooks
+            or _hooks.global_forward_hooks
+            or _hooks.global_forward_pre_hooks
         ):
             return self.forward(*args, **kwargs)
-        return self._call_with_hooks(args, kwargs)
+        return _hooks.call_with_hooks(self, args, kwargs)
 
     _call_impl = __call__
-
-    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        result = None
-        called_always = set()
-        try:
-            for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
-                if hook_id in self._forward_pre_hooks_with_kwargs:
-                    out = hook(self, args, kwargs)
-                    if out is not None:
-                        if not (isinstance(out, tuple) and len(out) == 2):
-                            raise RuntimeError(
-                                f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {out}."
-                            )
-                        args, kwargs = out
-                else:
-                    out = hook(self, args)
-                    if out is not None:
-                        args = out if isinstance(out, tuple) else (out,)
-            bw = None
-            if self._backward_hooks or self._backward_pre_hooks:
-                bw = _BackwardHook(self)
-                args = bw.setup_input_hook(args)
-            result = self.forward(*args, **kwargs)
-            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
-                    called_always.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
-                    out = hook(self, args, kwargs, result)
-                else:
-                    out = hook(self, args, result)
-                if out is not None:
-                    result = out
-            if bw is not None:
-                result = bw.setup_output_hook(result)
-            return result
-        except Exception:
-            # hooks registered with always_call=True still run when forward (or a hook) raised
-            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                always = hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called
-                if not always or hook_id in called_always:
-                    continue
-                try:
-                    if hook_id in self._forward_hooks_with_kwargs:
-                        out = hook(self, args, kwargs, result)
-                    else:
-                        out = hook(self, args, result)
-                    if out is not None:
-                        result = out
-                except Exception as e:  # noqa: BLE001 - reported, then the original error is raised
-                    warnings.warn(
-                        "module forward hook with ``always_call=True`` raised an exception that was silenced as "
-                        f"another error was raised in forward: {e!s}",
-                        stacklevel=2,
-                    )
-            raise
 
     # -- hooks ------------------------------------------------------------------------------------
     def register_forward_pre_hook(
@@ -497,7 +405,8 @@ class Module:
         inputs are computed; it may return a replacement ``grad_input``."""
         if self._is_full_backward_hook is False:
             raise RuntimeError(
-                "Cannot use both regular backward hooks and full backward hooks on a single Module. Please use "
+                "Cannot use both regular backward hooks and full backward hooks on a single Module. Please "
+                "use "
                 "only one of them."
             )
         self._is_full_backward_hook = True
@@ -511,7 +420,8 @@ class Module:
         """Deprecated; ember runs it as :meth:`register_full_backward_hook`."""
         if self._is_full_backward_hook is True:
             raise RuntimeError(
-                "Cannot use both regular backward hooks and full backward hooks on a single Module. Please use "
+                "Cannot use both regular backward hooks and full backward hooks on a single Module. Please "
+                "use "
                 "only one of them."
             )
         warnings.warn(
@@ -526,7 +436,11 @@ class Module:
     # -- traversal --------------------------------------------------------------------------------
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate: bool = True):
         memo = set()
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for k, v in get_members_fn(module):
                 if v is None or v in memo:
@@ -709,7 +623,9 @@ class Module:
         if type(self).get_extra_state is not Module.get_extra_state:
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
-    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> dict:
+    def state_dict(
+        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
+    ) -> dict:
         """A dict of every parameter and persistent buffer, keyed by dotted name (``'0.weight'``).
 
         The values are detached tensors sharing storage with the module's (``keep_vars=True`` gives
@@ -740,10 +656,13 @@ class Module:
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
+        for hook_id, hook in self._state_dict_hooks.items():
             out = hook(self, destination, prefix, local_metadata)
-            if out is not None:
-                destination = out
+            if out is None:
+                continue
+            if hook_id in self._state_dict_public_hooks:
+                raise RuntimeError("state_dict post-hook must return None")
+            destination = out  # the private (legacy) form may return a replacement
         return destination
 
     def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
@@ -753,15 +672,23 @@ class Module:
         return handle
 
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        """Register ``hook(module, state_dict, prefix, local_metadata)`` to run after ``state_dict()``."""
+        """Register ``hook(module, state_dict, prefix, local_metadata)`` to run after ``state_dict()``;
+        it edits the dict in place and must return None."""
+        handle = self._register_state_dict_hook(hook)
+        self._state_dict_public_hooks.add(handle.id)
+        return handle
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
 
-    _register_state_dict_hook = register_state_dict_post_hook
+    @property
+    def _state_dict_public_hooks(self) -> set:
+        return self.__dict__.setdefault("_state_dict_public_hook_ids", set())
 
     def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """Register ``hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors)``."""
+        """Register ``hook(module, state_dict, prefix, metadata, strict, missing, unexpected, errors)``."""
         handle = RemovableHandle(self._load_state_dict_pre_hooks)
         self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self)
         return handle
@@ -779,7 +706,9 @@ class Module:
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items()) if v is not None}
+        local_state = {
+            k: v for k, v in itertools.chain(self._parameters.items(), persistent.items()) if v is not None
+        }
         assign = local_metadata.get("assign_to_params_buffers", False)
         for name, param in local_state.items():
             key = prefix + name
@@ -790,7 +719,8 @@ class Module:
             input_param = state_dict[key]
             if not isinstance(input_param, Tensor):
                 error_msgs.append(
-                    f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like object from '
+                    f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
+                    "object from "
                     f"checkpoint but received {type(input_param)}"
                 )
                 continue
@@ -799,7 +729,8 @@ class Module:
                 input_param = input_param[0]
             if input_param.shape != param.shape:
                 error_msgs.append(
-                    f"size mismatch for {key}: copying a param with shape {input_param.shape} from checkpoint, "
+                    f"size mismatch for {key}: copying a param with shape {input_param.shape} from "
+                    "checkpoint, "
                     f"the shape in current model is {param.shape}."
                 )
                 continue
@@ -816,8 +747,10 @@ class Module:
                         param.copy_(input_param)
             except Exception as ex:  # noqa: BLE001 - collected and reported together, as PyTorch does
                 error_msgs.append(
-                    f'While copying the parameter named "{key}", whose dimensions in the model are {param.size()} '
-                    f"and whose dimensions in the checkpoint are {input_param.size()}, an exception occurred : "
+                    f'While copying the parameter named "{key}", whose dimensions in the model are '
+                    f"{param.size()} "
+                    f"and whose dimensions in the checkpoint are {input_param.size()}, an exception "
+                    "occurred : "
                     f"{ex.args}."
                 )
         extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
@@ -873,7 +806,8 @@ class Module:
             for hook in module._load_state_dict_post_hooks.values():
                 if hook(module, incompatible) is not None:
                     raise AssertionError(
-                        "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to "
+                        "return "
                         "new values, if incompatible_keys need to be modified, it should be done inplace."
                     )
 
@@ -881,7 +815,10 @@ class Module:
         if strict:
             if unexpected_keys:
                 error_msgs.insert(
-                    0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected_keys))
+                    0,
+                    "Unexpected key(s) in state_dict: {}. ".format(
+                        ", ".join(f'"{k}"' for k in unexpected_keys)
+                    ),
                 )
             if missing_keys:
                 error_msgs.insert(
@@ -889,7 +826,9 @@ class Module:
                 )
         if error_msgs:
             raise RuntimeError(
-                "Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__, "\n\t".join(error_msgs))
+                "Error(s) in loading state_dict for {}:\n\t{}".format(
+                    type(self).__name__, "\n\t".join(error_msgs)
+                )
             )
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
@@ -934,96 +873,3 @@ def _parse_to(args: tuple, kwargs: dict):
     if device is not None:
         device = B.canonical(device)
     return device, dtype
-
-
-# -- full backward hooks --------------------------------------------------------------------------
-class _Identity(Function):
-    """Pass tensors through unchanged; the node marks where a module's inputs/outputs enter the graph."""
-
-    _node_name = "BackwardHookFunctionBackward"
-
-    @staticmethod
-    def forward(ctx, *tensors):
-        return tensors
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return grads
-
-
-class _BackwardHook:
-    """Wires a module's full backward (pre-)hooks: an identity node on the outputs captures
-    ``grad_output``; one on the inputs captures ``grad_input`` and calls the hooks."""
-
-    def __init__(self, module: Module) -> None:
-        self.module = module
-        self.n_inputs = 0
-        self.input_positions: list[int] = []
-        self.grad_outputs = None
-
-    def setup_input_hook(self, args: tuple) -> tuple:
-        self.n_inputs = len(args)
-        pos = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        self.input_positions = pos
-        if not pos:
-            return args
-        out = _Identity.apply(*(args[i] for i in pos))
-        new = list(args)
-        for i, t in zip(pos, out, strict=True):
-            new[i] = t
-        out[0].grad_fn.register_hook(self._on_inputs)
-        return tuple(new)
-
-    def _on_inputs(self, grad_inputs, _grad_outputs):
-        full = [None] * self.n_inputs
-        for i, g in zip(self.input_positions, grad_inputs, strict=False):
-            full[i] = g
-        res = self._run_hooks(tuple(full))
-        if res is None:
-            return None
-        return tuple(res[i] for i in self.input_positions)
-
-    def _run_hooks(self, grad_input: tuple):
-        changed = None
-        for hook in self.module._backward_hooks.values():
-            out = hook(self.module, grad_input if changed is None else changed, self.grad_outputs)
-            if out is not None:
-                out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-                if len(out) != len(grad_input):
-                    raise RuntimeError(
-                        f"Backward hook returned an invalid number of grad_input, got {len(out)}, but expected "
-                        f"{len(grad_input)}"
-                    )
-                changed = out
-        return changed
-
-    def setup_output_hook(self, result: Any) -> Any:
-        single = isinstance(result, Tensor)
-        outs = (result,) if single else result
-        if not isinstance(outs, tuple):
-            return result
-        pos = [i for i, t in enumerate(outs) if isinstance(t, Tensor) and t.requires_grad]
-        if not pos:
-            return result
-        wrapped = _Identity.apply(*(outs[i] for i in pos))
-        new = list(outs)
-        for i, t in zip(pos, wrapped, strict=True):
-            new[i] = t
-        n_out = len(outs)
-
-        def on_outputs(grads):
-            full = [None] * n_out
-            for i, g in zip(pos, grads, strict=False):
-                full[i] = g
-            full = tuple(full)
-            for hook in self.module._backward_pre_hooks.values():
-                out = hook(self.module, full)
-                if out is not None:
-                    full = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-            self.grad_outputs = full
-            if not self.input_positions:  # no input needs a gradient: the hooks run now
-                self._run_hooks((None,) * self.n_inputs)
-            return tuple(full[i] for i in pos)
-
-        wrapped[0].grad_fn.register_prehook(on_outputs)
-        return new[0] if single else tuple(new)
