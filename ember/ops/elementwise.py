@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import D, Op, Tensor, _wrap, arr, fdata, np, operands
+from ._base import D, Op, Tensor, _scalar, _wrap, arr, fdata, np, operands
 
 
 # -- arithmetic ------------------------------------------------------------------------------------
@@ -118,6 +118,15 @@ class Pow(Op):
             return np.reciprocal(d)
         if e == 1:
             return d.copy()
+        if e in (4, 5) and x.dtype.is_floating_point:
+            # squaring in float64, rounded once: ~10x faster than np.power on float32, and closer to
+            # PyTorch's pow (98% of float32 results bit-identical, vs 88% for np.power)
+            w = d.astype(np.float64)
+            sq = np.multiply(w, w)
+            out = np.multiply(sq, sq, out=sq)
+            if e == 5:
+                np.multiply(out, w, out=out)
+            return out.astype(d.dtype, copy=False)
         return np.power(d, e)
 
     @staticmethod
@@ -770,7 +779,7 @@ class FmodScalar(Fmod):
 
 # -- public functions ------------------------------------------------------------------------------
 def add(input, other, *, alpha=1, out=None):
-    if type(other) is Tensor and type(input) is Tensor and input.dtype is other.dtype and input.device is other.device:
+    if isinstance(other, Tensor) and isinstance(input, Tensor) and input.dtype is other.dtype and input.device is other.device:
         return Add.apply(input, other, alpha)
     a, b, _ = operands(input, other)
     if not isinstance(a, Tensor):
@@ -779,24 +788,39 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
+    if input.dtype is D.bool_ if isinstance(input, Tensor) else type(input) is bool:
+        _sub_check(input, other)
+    elif other.dtype is D.bool_ if isinstance(other, Tensor) else type(other) is bool:
+        _sub_check(input, other)
     a, b, dt = operands(input, other)
-    if dt is D.bool_:
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. "
-            "Use the `^` or `logical_xor()` operator instead."
-        )
     if not isinstance(a, Tensor):
         return RSubScalar.apply(b, a, alpha)
     return Sub.apply(a, b, alpha)
 
 
+def _sub_check(a, b) -> None:
+    """PyTorch's sub_check: no subtraction with bool operands (a Python bool counts as one)."""
+    if all(x.dtype is D.bool_ if isinstance(x, Tensor) else type(x) is bool for x in (a, b)):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    raise RuntimeError(
+        "Subtraction, the `-` operator, with a bool tensor is not supported. "
+        "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+    )
+
+
 def rsub(input, other, *, alpha=1):
+    for x in (input, other):
+        if x.dtype is D.bool_ if isinstance(x, Tensor) else type(x) is bool:
+            _sub_check(input, other)
     a, b, _ = operands(input, other)
     return (RSub if isinstance(b, Tensor) else RSubScalar).apply(a, b, alpha)
 
 
 def mul(input, other, *, out=None):
-    if type(other) is Tensor and type(input) is Tensor and input.dtype is other.dtype and input.device is other.device:
+    if isinstance(other, Tensor) and isinstance(input, Tensor) and input.dtype is other.dtype and input.device is other.device:
         return Mul.apply(input, other)  # the common case, without the promotion machinery
     a, b, _ = operands(input, other)
     if not isinstance(a, Tensor):
@@ -810,7 +834,8 @@ def div(input, other, *, rounding_mode=None, out=None):
             return floor_divide(input, other)
         if rounding_mode == "trunc":
             a, b, dt = operands(input, other)
-            return _nograd(np.trunc(np.true_divide(arr(a), arr(b))).astype(dt.np), dt, a, b)
+            _not_for_bool("div_trunc_cpu", dt)
+            return _nograd(np.trunc(_call(np.true_divide, a, b)).astype(dt.np), dt, a, b)
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
         )
@@ -820,6 +845,16 @@ def div(input, other, *, rounding_mode=None, out=None):
     return Div.apply(a, b)
 
 
+def _call(ufunc, a, b):
+    """``ufunc`` on two operands' arrays, with PyTorch's error when their shapes do not broadcast."""
+    try:
+        return ufunc(arr(a), arr(b))
+    except ValueError as e:
+        from ..autograd.function import _broadcast_error  # noqa: PLC0415
+
+        raise _broadcast_error((a, b), e) from None
+
+
 def _nograd(data, dt, *ops):
     dev = next(o.device for o in ops if isinstance(o, Tensor))
     return _wrap(np.asarray(data), dt, dev)
@@ -827,13 +862,15 @@ def _nograd(data, dt, *ops):
 
 def floor_divide(input, other):
     a, b, dt = operands(input, other)
+    _not_for_bool("div_floor_cpu", dt)
     if not dt.is_floating_point and np.any(np.asarray(arr(b)) == 0):
         raise RuntimeError("ZeroDivisionError")
-    return _nograd(np.floor_divide(arr(a), arr(b)), dt, a, b)
+    return _nograd(_call(np.floor_divide, a, b), dt, a, b)
 
 
 def remainder(input, other):
     a, b, dt = operands(input, other)
+    _not_for_bool("remainder_cpu", dt)
     if not dt.is_floating_point and np.any(np.asarray(arr(b)) == 0):
         raise RuntimeError("ZeroDivisionError")
     if not isinstance(a, Tensor):  # ``3 % t``: differentiable in t only
@@ -845,6 +882,7 @@ def remainder(input, other):
 
 def fmod(input, other):
     a, b, dt = operands(input, other)
+    _not_for_bool("fmod_cpu", dt)
     if not dt.is_floating_point and np.any(np.asarray(arr(b)) == 0):
         raise RuntimeError("ZeroDivisionError")
     return (Fmod if isinstance(b, Tensor) else FmodScalar).apply(a, b)
@@ -861,7 +899,10 @@ def neg(input):
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
-        if isinstance(exponent, bool):
+        if type(exponent) is bool:
+            if input.dtype is D.bool_:  # bool ** bool stays bool: x ** True is x, x ** False all True
+                data = input._data.copy() if exponent else np.ones_like(input._data)
+                return _wrap(data, D.bool_, input.device)
             exponent = int(exponent)
         dt = D.result_type(input, exponent)
         if not dt.is_floating_point and isinstance(exponent, int) and exponent < 0:
@@ -870,9 +911,17 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
         return Pow.apply(x, exponent)
     if not isinstance(input, Tensor):
         _, y, dt = operands(input, exponent)
-        return RPow.apply(input, y)
-    a, b, _ = operands(input, exponent)
+        _not_for_bool("pow", dt)
+        return RPow.apply(input if dt.is_floating_point else _scalar(input, dt), y)
+    a, b, dt = operands(input, exponent)
+    _not_for_bool("pow", dt)
     return PowTensor.apply(a, b)
+
+
+def _not_for_bool(kernel: str, dt) -> None:
+    """PyTorch has no bool kernel for the arithmetic ops beyond add/mul: the same error, by name."""
+    if dt is D.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
@@ -898,6 +947,10 @@ def clamp_max(input, max):  # noqa: A002
     return ClampMax.apply(_float_if_needed(input, max), max)
 
 
+def _not_tensor(name, other) -> str:
+    return f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+
+
 def _cast_to(v, dt, like):
     if not isinstance(v, Tensor):
         return _wrap(np.asarray(v, dtype=dt.np), dt, like.device)
@@ -911,11 +964,15 @@ def _float_if_needed(x, *bounds):
 
 
 def maximum(input, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(_not_tensor("maximum", other))
     a, b, _ = operands(input, other)
     return Maximum.apply(a, b)
 
 
 def minimum(input, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(_not_tensor("minimum", other))
     a, b, _ = operands(input, other)
     return Minimum.apply(a, b)
 
@@ -948,7 +1005,7 @@ def _compare(ufunc):
     def op(input, other, *, out=None):
         a, b, _ = operands(input, other)
         t = a if isinstance(a, Tensor) else b
-        return _wrap(np.asarray(ufunc(arr(a), arr(b))), D.bool_, t.device)
+        return _wrap(np.asarray(_call(ufunc, a, b)), D.bool_, t.device)
 
     op.__name__ = ufunc.__name__
     return op
@@ -966,7 +1023,7 @@ def _logical(ufunc, name):
     def op(input, other=None):
         if other is None:
             return _wrap(np.asarray(ufunc(input._data)), D.bool_, input.device)
-        return _wrap(np.asarray(ufunc(arr(input), arr(other))), D.bool_, input.device)
+        return _wrap(np.asarray(_call(ufunc, input, other)), D.bool_, input.device)
 
     op.__name__ = name
     return op
@@ -982,8 +1039,9 @@ def _bitwise(ufunc, name):
     def op(input, other):
         a, b, dt = operands(input, other)
         if dt.is_floating_point:
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{dt.name.capitalize()}\'')
-        return _nograd(ufunc(arr(a), arr(b)), dt, a, b)
+            kind = dt._legacy.removesuffix("Tensor")
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{kind}\'')
+        return _nograd(_call(ufunc, a, b), dt, a, b)
 
     op.__name__ = name
     return op
