@@ -43,31 +43,73 @@ def _finish(data, dt, device, requires_grad=False):
         data = B.to_device(data, dev)
     t = _wrap(data, dt, dev)
     if requires_grad:
-        t.requires_grad = True
+        if not dt.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        t._rg = True
     return t
 
 
+_PY_SCALARS = {bool: 0, int: 1, float: 2}
+
+
 def _infer_dtype(data) -> D.dtype:
-    """PyTorch's inference for nested Python data: bool < int < float (float as the default dtype)."""
-    kind = 0
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Tensor):
-            return x.dtype if kind == 0 or (x.dtype.is_floating_point) else (D.get_default_dtype() if kind == 2 else x.dtype)
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, bool) or isinstance(x, np.bool_):
-            kind = builtins.max(kind, 0)
-        elif isinstance(x, (int, np.integer)):
-            kind = builtins.max(kind, 1)
-        elif isinstance(x, (float, np.floating)):
-            kind = 2
-        elif isinstance(x, complex):
-            raise TypeError("ember does not support complex tensors")
-        else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    return (D.bool_, D.int64, D.get_default_dtype())[kind]
+    """PyTorch's inference: Python floats take the default dtype, ints int64, bools bool; NumPy values
+    and tensors their own dtype; a sequence promotes its items' dtypes (an empty one is the default)."""
+    if isinstance(data, (list, tuple)):
+        if not data:
+            return D.get_default_dtype()
+        kinds = {_PY_SCALARS.get(type(x), -1) for x in data}
+        if -1 not in kinds:  # the common case: a flat list of Python numbers
+            return (D.bool_, D.int64, D.get_default_dtype())[builtins.max(kinds)]
+        dt = None
+        for x in data:
+            d = _infer_dtype(x)
+            dt = d if dt is None else D.promote_types(dt, d)
+        return dt
+    if isinstance(data, Tensor):
+        return data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return D.from_np(data.dtype)
+    kind = _PY_SCALARS.get(type(data))
+    if kind is not None:
+        return (D.bool_, D.int64, D.get_default_dtype())[kind]
+    if isinstance(data, bool):
+        return D.bool_
+    if isinstance(data, int):
+        return D.int64
+    if isinstance(data, float):
+        return D.get_default_dtype()
+    if isinstance(data, complex):
+        raise TypeError("ember does not support complex tensors")
+    if isinstance(data, str):
+        raise ValueError("too many dimensions 'str'")
+    raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _ragged_message(data) -> str:
+    """PyTorch's message for nested lists of unequal lengths: sizes come from the first elements."""
+    sizes = []
+    x = data
+    while isinstance(x, (list, tuple)):
+        sizes.append(len(x))
+        if not x:
+            break
+        x = x[0]
+
+    def check(x, dim):
+        if dim == len(sizes):
+            return None
+        if not isinstance(x, (list, tuple, np.ndarray, Tensor)):
+            return "not a sequence"
+        if len(x) != sizes[dim]:
+            return f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(x)})"
+        for y in x:
+            msg = check(y, dim + 1)
+            if msg is not None:
+                return msg
+        return None
+
+    return check(data, 0) or "expected sequences of equal length"
 
 
 def _to_array(data):
@@ -88,6 +130,14 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                 [3., 4.]])
     """
     if isinstance(data, Tensor):
+        import warnings  # noqa: PLC0415
+
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
         dt = data.dtype if dtype is None else D.to_dtype(dtype)
         arr = B.to_host(data._data).astype(dt.np, copy=True)
     elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
@@ -98,8 +148,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         dt = _infer_dtype(data) if dtype is None else D.to_dtype(dtype)
         try:
             arr = np.array(_to_array(data), dtype=dt.np)
-        except ValueError as e:
-            raise ValueError(f"expected sequence of equal length lists: {e}") from None
+        except ValueError:
+            msg = _ragged_message(data)
+            raise (TypeError if msg == "not a sequence" else ValueError)(msg) from None
+        except OverflowError:
+            raise ValueError("Overflow when unpacking long long") from None
     return _finish(arr, dt, device, requires_grad)
 
 
@@ -141,6 +194,8 @@ def _filled(fill, size, dtype, device, requires_grad, default=None):
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    if len(size) == 1 and isinstance(size[0], int) and size[0] < 0:
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
     return _filled(0, size, dtype, device, requires_grad)
 
 
@@ -193,13 +248,73 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     else:
         dt = D.to_dtype(dtype)
     s, e, st = vals
+    if not dt.is_floating_point:  # an integer range takes integer bounds and step (truncated)
+        s, e, st = int(s), int(e), int(st)
+        if st == 0:
+            raise RuntimeError("step must be nonzero")
+    if (e - s > 0 and st < 0) or (e - s < 0 and st > 0):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = builtins.max(int(np.ceil((e - s) / st)), 0)
     if dt.is_floating_point:
-        # PyTorch computes start + i*step in double (float64 accumulate), then casts
-        data = (s + np.arange(n, dtype=np.float64) * st).astype(dt.np)
+        data = _arange_float(s, st, n, dt.np)
     else:
         data = (s + np.arange(n, dtype=np.int64) * st).astype(dt.np)
     return _finish(data, dt, device, requires_grad)
+
+
+# NOTE [ PyTorch's range kernels, bit for bit ]
+# ATen's CPU arange computes ``start + step * i`` in the accumulate type (double for float32) with
+# a fused multiply-add, but in SIMD chunks of 32 bytes (two vectors per loop turn, the tail scalar):
+# each chunk's first value is rounded to the output dtype and the chunk is ``base + k * step``.
+# linspace is scalar: ``start + step * i`` for the first half and ``end - step * (steps - i - 1)``
+# for the second, each one fused multiply-add in the output dtype. NumPy has no fma, so ``_fma``
+# below is the exact one of Boldo & Melquiond (error-free products and sums, rounding to odd).
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a):
+    c = 134217729.0 * a  # 2**27 + 1: Veltkamp's splitter for binary64
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _round_to_odd(s, err):
+    """The float64 neighbour of ``s + err`` (|err| below half an ulp of s) with an odd last bit."""
+    s, err = np.asarray(s, np.float64), np.asarray(err, np.float64)
+    odd = (s.view(np.int64) & 1) == 1
+    return np.where((err == 0) | odd, s, np.nextafter(s, np.where(err > 0, np.inf, -np.inf)))
+
+
+def _fma(a, b, c, dt):
+    """``a * b + c`` rounded once to ``dt`` (float32 or float64), elementwise."""
+    a, b, c = (np.asarray(x, np.float64) for x in (a, b, c))
+    if dt == np.float32:  # the float64 product of two float32 values is exact
+        return _round_to_odd(*_two_sum(a * b, c)).astype(np.float32)
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    perr = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    th, tl = _two_sum(c, p)
+    return th + _round_to_odd(*_two_sum(tl, perr))
+
+
+def _arange_float(start, step, n, dt):
+    dt = np.dtype(dt)
+    acc = np.float32 if dt.itemsize == 2 else np.float64  # ATen's acc_type on the cpu
+    st, s = acc(step), acc(start)
+    out = np.empty(n, dt)
+    width = 32 // dt.itemsize
+    chunked = (n // (2 * width)) * 2 * width
+    if chunked:
+        starts = np.arange(0, chunked, width)
+        base = _fma(st, starts, s, acc).astype(dt).astype(acc)
+        k = np.arange(width)
+        out[:chunked] = _fma(k[None, :], st, base[:, None], acc).astype(dt).reshape(-1)
+    out[chunked:] = _fma(st, np.arange(chunked, n), s, acc).astype(dt)
+    return out
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -215,17 +330,26 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     end = end.item() if isinstance(end, Tensor) else end
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    # PyTorch fills the first half from start and the second half from end, in the output dtype
-    ct = dt.np if dt.is_floating_point else np.float64
+    # PyTorch fills the first half from start and the second half from end (NOTE [ PyTorch's range kernels ])
     if steps == 1:
-        data = np.array([start], dtype=ct)
-    else:
-        step = (ct.type(end) - ct.type(start)) / ct.type(steps - 1) if dt.is_floating_point else (end - start) / (steps - 1)
-        step = ct.type(step)
-        i = np.arange(steps)
-        half = steps // 2
-        data = np.where(i < half, ct.type(start) + step * i.astype(ct), ct.type(end) - step * (steps - 1 - i).astype(ct))
-        data = data.astype(ct)
+        return _finish(np.array([start]).astype(dt.np), dt, device, requires_grad)
+    i = np.arange(steps)
+    first = i < steps // 2
+    if dt.np in (np.float32, np.float64):
+        s, e = np.asarray(start).astype(dt.np), np.asarray(end).astype(dt.np)
+        step = (e - s) / dt.np.type(steps - 1)
+        up = _fma(step, i, s, dt.np)
+        down = _fma(-step, steps - 1 - i, e, dt.np)
+        data = np.where(first, up, down)
+    elif dt.is_floating_point:  # half types: every operation rounds to the dtype, no fma
+        t = dt.np.type
+        s, e = t(start), t(end)
+        step = t(t(e - s) / t(steps - 1))
+        data = np.where(first, s + step * i.astype(dt.np), e - step * (steps - 1 - i).astype(dt.np))
+    else:  # integer output: a double step, truncated results
+        s, e = np.float64(int(start)), np.float64(int(end))
+        step = (e - s) / (steps - 1)
+        data = np.trunc(np.where(first, _fma(step, i, s, np.float64), _fma(-step, steps - 1 - i, e, np.float64)))
     return _finish(data.astype(dt.np), dt, device, requires_grad)
 
 
@@ -332,7 +456,7 @@ def _legacy_new(cls, dtype, args, device):
             return tensor(data, dtype=dt, device=device)
         if isinstance(data, (list, tuple)) or hasattr(data, "__len__"):
             return tensor(data, dtype=dt, device=device)
-    if cls is not Tensor and args == ():
+    if args == ():
         return _finish(np.zeros((0,), dt.np), dt, device)
     shape = _size(args)
     # PyTorch leaves the memory uninitialised; zeros are one valid such content and reproducible
