@@ -135,3 +135,32 @@ WORKLOADS = {
     "op_index": _op("m[3:10, 5]"),
     "chain_backward": chain_backward,
 }
+
+
+def digits_epoch(T):
+    """One training epoch of the digits CNN (examples/digits.py) at batch 64, float32: 1,438 random 8x8
+    images through a shuffled DataLoader, CrossEntropyLoss, Adam (random pixels do the same work)."""
+    T.manual_seed(0)
+    x = T.rand(1438, 1, 8, 8)
+    y = T.randint(0, 10, (1438,))
+    nn = T.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(256, 64), nn.ReLU(), nn.Dropout(0.25), nn.Linear(64, 10),
+    )  # fmt: skip
+    loader = T.utils.data.DataLoader(T.utils.data.TensorDataset(x, y), batch_size=64, shuffle=True)
+    loss_fn = nn.CrossEntropyLoss()
+    opt = T.optim.Adam(model.parameters(), lr=2e-3)
+
+    def step():
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    return step
+
+
+WORKLOADS["digits_epoch"] = digits_epoch
