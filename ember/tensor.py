@@ -282,8 +282,16 @@ class Tensor:
         return self._data.size * self.dtype.itemsize
 
     def stride(self, dim: int | None = None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_dim(dim, self._data.ndim)]
+        d = self._data
+        if d.size == 0:  # NumPy reports zero strides for an empty array; PyTorch contiguous ones
+            st, n = [], 1
+            for size in reversed(d.shape):
+                st.append(n)
+                n *= max(size, 1)
+            st = tuple(reversed(st))
+        else:
+            st = tuple(s // d.itemsize for s in d.strides)
+        return st if dim is None else st[_dim(dim, d.ndim)]
 
     def is_contiguous(self, memory_format=None) -> bool:
         d = self._data
@@ -463,7 +471,7 @@ class Tensor:
         if dtype is None:
             prefix = "torch.cuda." if self.device.type == "cuda" else "torch."
             return prefix + self.dtype._legacy
-        if isinstance(dtype, str) and dtype.startswith("torch.cuda."):
+        if isinstance(dtype, str) and (dtype.startswith("torch.cuda.") or dtype.endswith("Tensor")):
             from .creation import legacy_type  # noqa: PLC0415
 
             dtype = legacy_type(dtype)

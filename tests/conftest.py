@@ -14,6 +14,12 @@ if str(_ROOT) not in sys.path:  # run from a checkout without installing
 import ember  # noqa: E402
 
 
+def pytest_configure(config):
+    # ember ignores NumPy's floating-point RuntimeWarnings raised in its own frames (NOTE [ floating-point
+    # warnings ] in ember/ops/_base.py); pytest resets warning filters per test, so say it again here
+    config.addinivalue_line("filterwarnings", r"ignore::RuntimeWarning:ember\.")
+
+
 @pytest.fixture(autouse=True)
 def _clean_global_state():
     """Every test starts with grad mode on and float32 as the default dtype, and leaves them so."""

@@ -51,11 +51,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a shape of {o.shape}."
             )
-        elif g.dtype is not o.dtype and g.dtype.is_floating_point != o.dtype.is_floating_point:
-            raise RuntimeError(
-                f"For complex Tensors, both grad_output and output are required to have the same dtype. "
-                f"Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and output[{i}] has a dtype of {o.dtype}."
-            )
+        elif g.dtype is not o.dtype:  # cast to the output's dtype, as PyTorch's engine does
+            g = g.to(o.dtype) if create_graph else g.detach().to(o.dtype)
         out.append(g)
     return out
 
@@ -79,7 +76,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         ins = _tensors(inputs)
         if not ins:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     run_backward(outputs, grads, retain_graph, create_graph, inputs=ins, accumulate=True)
 
 
@@ -88,6 +85,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated."""
     outs = _tensors(outputs)
     ins = _tensors(inputs)
+    if not ins:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     single = not isinstance(inputs, (list, tuple))
     _check_roots(outs)
     for t in ins:
@@ -107,7 +106,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 result[i] = zeros_like(ins[i])
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
     del single

@@ -108,22 +108,33 @@ class _SavedOutput:
     __slots__ = ("data", "dtype", "device", "vc", "version", "index")
 
     def __init__(self, t, index):
+        if t._vc is None:  # share the counter now, so a later in-place change of t is seen here
+            t._vc = [0]
         self.data, self.dtype, self.device, self.vc, self.index = t._data, t.dtype, t.device, t._vc, index
-        self.version = 0 if t._vc is None else t._vc[0]
+        self.version = t._vc[0]
 
 
 def _version_error(t, node, version, expected, out_index=None) -> RuntimeError:
-    where = f", which is output {out_index} of {node.name()}," if out_index is not None else ""
-    if out_index is None and t is not None and t.grad_fn is not None:
-        where = f", which is output {t._output_nr} of {t.grad_fn.name()},"
-    shape = list(t.shape) if t is not None else []
-    kind = t.type() if t is not None else "tensor"
+    """PyTorch's message; the node is named as the forward op (``Exp`` for ``ExpBackward0``)."""
+    if out_index is not None:  # one of node's own outputs, saved by node
+        where = f", which is output {out_index} of {_op_name(node)},"
+        kind = ("torch.cuda." if t.device.type == "cuda" else "torch.") + t.dtype._legacy
+        shape = list(t.data.shape)
+    else:
+        where = f", which is output {t._output_nr} of {_op_name(t.grad_fn)}," if t.grad_fn is not None else ""
+        kind, shape = t.type(), list(t.shape)
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{kind} {shape}]{where} is at version {version}; expected version {expected} "
-        "instead. Hint: the backtrace further above can show the operation that failed to compute its "
-        "gradient. The variable in question was changed in there or anywhere later. Good luck!"
+        "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
+        "with torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
+
+
+def _op_name(node) -> str:
+    name = node.name()
+    stripped = name.rstrip("0123456789")
+    return stripped[: -len("Backward")] if stripped.endswith("Backward") and stripped != "Backward" else name
 
 
 class BackwardFunction(Node):
@@ -166,7 +177,7 @@ class BackwardFunction(Node):
             elif type(entry) is _SavedOutput:
                 cur = 0 if entry.vc is None else entry.vc[0]
                 if cur != entry.version:
-                    raise _version_error(None, self, cur, entry.version, entry.index)
+                    raise _version_error(entry, self, cur, entry.version, entry.index)
                 t = _wrap(entry.data, entry.dtype, entry.device)
                 t._vc = entry.vc
                 if STATE.enabled:  # create_graph: the output is this node's output again
@@ -293,7 +304,10 @@ class Function(metaclass=FunctionMeta):
                     needs = True
                     break
         if cls._builtin:
-            out = cls.forward(ctx, *args, **kwargs)
+            try:  # free in CPython 3.11+ unless raised
+                out = cls.forward(ctx, *args, **kwargs)
+            except ValueError as e:
+                raise _broadcast_error(args, e) from None
             if type(out) is _ndarray:  # the hot path: a built-in op with one array out
                 a0 = args[0]
                 t = _NEW(Tensor)
@@ -327,6 +341,28 @@ class Function(metaclass=FunctionMeta):
             finally:
                 STATE.enabled = prev
         return _finish(cls, ctx, args, out, needs)
+
+
+def _broadcast_error(args, exc):
+    """NumPy's broadcast ValueError as PyTorch's RuntimeError; any other ValueError unchanged."""
+    msg = str(exc)
+    if "could not be broadcast" not in msg:
+        return exc
+    shapes = [a._data.shape for a in args if isinstance(a, Tensor)]
+    if "remapped" in msg:  # matmul: only the batch dims broadcast
+        shapes = [s[:-2] for s in shapes if len(s) > 2]
+    acc = ()
+    for s in shapes:
+        n = max(len(acc), len(s))
+        a, b = (1,) * (n - len(acc)) + acc, (1,) * (n - len(s)) + s
+        for d, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y and 1 not in (x, y):
+                return RuntimeError(
+                    f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                    f"dimension {d}"
+                )
+        acc = tuple(max(x, y) if min(x, y) != 0 else 0 for x, y in zip(a, b, strict=True))
+    return RuntimeError(msg)
 
 
 def _device_of(args):

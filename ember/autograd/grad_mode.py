@@ -110,6 +110,11 @@ class set_grad_enabled(_GradModeContext):
     def __exit__(self, *exc) -> None:
         STATE.enabled = self._prev
 
+    def __call__(self, func):
+        """As a decorator (``@set_grad_enabled(False)``) the mode applies inside ``func`` only."""
+        STATE.enabled = self._prev
+        return super().__call__(func)
+
     def clone(self):
         return set_grad_enabled(self._target)
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
+
 from .. import dtypes as D
 from .._backend import np
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 
 __all__ = ["Op", "Tensor", "_wrap", "np", "D", "arr", "operands", "fdata", "as_tensor_like"]
+
+# NOTE [ floating-point warnings ]
+# PyTorch computes 1/0, log(0) and exp(1000) silently (inf, nan); NumPy warns. A per-op np.errstate
+# would cost a microsecond on every op, so instead NumPy's RuntimeWarnings are ignored when they are
+# raised from ember's own frames only: the user's direct NumPy code keeps its warnings.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.")
 
 
 class Op(Function):
@@ -67,6 +75,8 @@ def operands(a, b, float_only: bool = False):
             dt = t.dtype
         else:
             dt = D.result_type(t, s)
+            if float_only and not dt.is_floating_point:  # ``int_tensor / 3``: 3 takes part as a float
+                dt = D.get_default_dtype()
             s = _scalar(s, dt)
             a, b = (t, s) if ta else (s, t)
     if float_only and not dt.is_floating_point:

@@ -123,6 +123,8 @@ class Pow(Op):
             # PyTorch's pow (98% of float32 results bit-identical, vs 88% for np.power)
             w = d.astype(np.float64)
             sq = np.multiply(w, w)
+            if type(sq) is not np.ndarray:  # a 0-d input: NumPy gives a scalar, which takes no out=
+                sq = np.asarray(sq)
             out = np.multiply(sq, sq, out=sq)
             if e == 5:
                 np.multiply(out, w, out=out)

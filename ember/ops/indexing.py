@@ -18,7 +18,11 @@ def _np_index_one(i):
         if i.dtype.is_floating_point:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         d = i._data
-        return d.astype(bool) if i.dtype is D.uint8 else d
+        if i.dtype is D.uint8:
+            return d.astype(bool)
+        if d.ndim == 0 and i.dtype is not D.bool_:
+            return int(d)  # a 0-dim integer tensor indexes like an int (a view, SelectBackward0)
+        return d
     if isinstance(i, (list, tuple)) and any(isinstance(v, Tensor) for v in i):
         return np.asarray([v.item() if isinstance(v, Tensor) else v for v in i])
     if isinstance(i, slice) and any(isinstance(v, Tensor) for v in (i.start, i.stop, i.step)):
@@ -76,13 +80,39 @@ class SliceI(Index):
     _node_name = "SliceBackward0"
 
 
-def _node_for(idx):
-    items = idx if isinstance(idx, tuple) else (idx,)
+class UnsqueezeI(Index):
+    _node_name = "UnsqueezeBackward0"
+
+
+class AliasI(Index):
+    _node_name = "AliasBackward0"
+
+
+def _node_for(idx, shape):
+    """The node class, named as PyTorch names it: by the last view op its step-by-step indexing applies."""
     if not _is_basic(idx):
         return Index
-    if any(isinstance(i, (int, np.integer)) for i in items):
-        return SelectI
-    return SliceI
+    if not isinstance(idx, tuple):
+        if isinstance(idx, slice):
+            return SliceI
+        return UnsqueezeI if idx is None else AliasI if idx is Ellipsis else SelectI
+    consuming = sum(1 for i in idx if i is not None and i is not Ellipsis)
+    last, dim = AliasI, 0
+    for i in idx:
+        if i is None:
+            last = UnsqueezeI
+        elif i is Ellipsis:
+            dim += len(shape) - consuming
+        elif isinstance(i, slice):
+            n = shape[dim] if dim < len(shape) else 0
+            start, stop, step = i.start, i.stop, i.step
+            if not (start in (None, 0) and (stop is None or stop >= n) and step in (None, 1)):
+                last = SliceI  # a slice over the whole dim is skipped, as PyTorch skips it
+            dim += 1
+        else:
+            last = SelectI
+            dim += 1
+    return last
 
 
 def index(input, idx):
@@ -96,12 +126,25 @@ def index(input, idx):
 
         return index_zero_dim(input, int(np_idx))
     try:
-        out = _node_for(np_idx).apply(input, np_idx)
+        out = _node_for(np_idx, d.shape).apply(input, np_idx)
     except IndexError as e:
         raise IndexError(_index_message(e, d, np_idx)) from None
     if _is_basic(np_idx):
         as_view(out, input)
+        if np_idx is None or isinstance(np_idx, tuple) and None in np_idx:
+            out._data = _unsqueeze_strides(out._data)
     return out
+
+
+def _unsqueeze_strides(a):
+    """PyTorch's strides for the size-1 dims ``None`` adds (NumPy gives them stride 0)."""
+    strides = list(a.strides)
+    changed = False
+    for i in range(a.ndim - 1, -1, -1):
+        if a.shape[i] == 1 and strides[i] == 0:
+            strides[i] = strides[i + 1] * a.shape[i + 1] if i + 1 < a.ndim else a.itemsize
+            changed = True
+    return np.lib.stride_tricks.as_strided(a, a.shape, strides) if changed else a
 
 
 def _index_message(e, d, idx):
@@ -116,7 +159,9 @@ def _index_message(e, d, idx):
             "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to "
             "convert a 0-dim tensor to a number"
         )
-    return msg
+    if msg.startswith("too many indices"):
+        return f"too many indices for tensor of dimension {d.ndim}"
+    return msg.replace(" for axis ", " for dimension ")
 
 
 class IndexPut(Op):
@@ -125,6 +170,7 @@ class IndexPut(Op):
     @staticmethod
     def forward(ctx, x, idx, v, accumulate):
         ctx.idx, ctx.accumulate = idx, accumulate
+        ctx.vshape = v._data.shape if isinstance(v, Tensor) else ()
         out = x._data.copy()
         vd = v._data if isinstance(v, Tensor) else v
         if accumulate:
@@ -141,7 +187,18 @@ class IndexPut(Op):
             gx = g if ctx.accumulate else IndexPut.apply(g, ctx.idx, 0.0, False)
         if nig[2]:
             gv = index(g, ctx.idx)
+            vnd = len(ctx.vshape)
+            if gv.ndim < vnd:  # the value had extra leading size-1 dims
+                gv = gv.reshape((1,) * (vnd - gv.ndim) + tuple(gv.shape))
         return gx, None, gv, None
+
+
+class CopySlices(IndexPut):
+    _node_name = "CopySlices"  # ``y[basic index] = v`` on a tensor in the graph
+
+
+class IndexFill(IndexPut):
+    pass
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -159,14 +216,33 @@ def setitem(self, idx, value) -> None:
             value = value.to(self.dtype)
     elif not isinstance(value, (int, float, bool)):
         value = _wrap(np.asarray(value, dtype=self.dtype.np), self.dtype, self.device)
-    inplace(self, lambda old: IndexPut.apply(old, np_idx, value, False), (value,), raw=lambda: _raw_set(self, np_idx, value))
+    node = CopySlices if _is_basic(np_idx) else IndexPut
+    if node is CopySlices and self._rg and self.grad_fn is None:
+        from ..autograd.grad_mode import STATE  # noqa: PLC0415
+
+        if STATE.enabled:  # PyTorch writes through a view of the leaf: its message says so
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place operation."
+            )
+    inplace(
+        self, lambda old: node.apply(old, np_idx, value, False), (value,), raw=lambda: _raw_set(self, np_idx, value)
+    )
 
 
 def _raw_set(self, idx, value):
     try:
         self._data[idx] = value._data if isinstance(value, Tensor) else value
-    except (ValueError, IndexError) as e:
-        raise RuntimeError(str(e)) from None
+    except IndexError as e:
+        raise IndexError(_index_message(e, self._data, idx)) from None
+    except ValueError as e:
+        from .inplace import expand_message  # noqa: PLC0415
+
+        try:
+            target = self._data[idx].shape
+        except (IndexError, ValueError):
+            raise RuntimeError(str(e)) from None
+        vshape = np.shape(value._data if isinstance(value, Tensor) else value)
+        raise RuntimeError(expand_message(target, vshape)) from None
 
 
 class Gather(Op):
@@ -219,38 +295,72 @@ class Scatter(Op):
         return gx, None, None, gs, None
 
 
+class ScatterValue(Scatter):
+    _node_name = "ScatterBackward1"  # a number as the source
+
+
+class ScatterAdd(Scatter):
+    pass
+
+
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     dim = _dim(dim, input._data.ndim)
     if reduce == "add":
         return Scatter.apply(input, dim, index, src, True)
-    return Scatter.apply(input, dim, index, src, False)
+    return (Scatter if isinstance(src, Tensor) else ScatterValue).apply(input, dim, index, src, False)
 
 
 def scatter_add(input, dim, index, src):
-    return Scatter.apply(input, _dim(dim, input._data.ndim), index, src, True)
+    return ScatterAdd.apply(input, _dim(dim, input._data.ndim), index, src, True)
+
+
+class IndexSelect(Index):
+    pass
+
+
+class MaskedSelect(Index):
+    pass
+
+
+class Take(Index):
+    """y = x.flatten()[idx];  dx = g accumulated at idx of the flattened x"""
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.shape, ctx.idx = x._data.shape, idx
+        return x._data.reshape(-1)[idx]
+
+    @staticmethod
+    def backward(ctx, g):
+        n = 1
+        for s in ctx.shape:
+            n *= s
+        return place(g, (n,), ctx.idx).reshape(ctx.shape), None
 
 
 def index_select(input, dim, index):
     dim = _dim(dim, input._data.ndim)
     idx = (slice(None),) * dim + (index._data.reshape(-1),)
-    return Index.apply(input, idx)
+    return IndexSelect.apply(input, idx)
 
 
 def masked_select(input, mask):
     from .shape import broadcast_to  # noqa: PLC0415
 
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
-    return index(broadcast_to(input, shape), broadcast_to(mask, shape))
+    m = mask._data if mask._data.shape == shape else np.broadcast_to(mask._data, shape)
+    return MaskedSelect.apply(broadcast_to(input, shape), m)
 
 
 def take(input, index):
-    return index_fn(input.reshape(-1), index)
+    return Take.apply(input, _np_index_one(index))
 
 
-def index_fn(x, i):
-    return index(x, i)
+def index_fill(input, dim, index, value):
+    idx = (slice(None),) * _dim(dim, input._data.ndim) + (index._data,)
+    return IndexFill.apply(input, idx, value, False)
 
 
 def take_along_dim(input, indices, dim=None):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
-from ._base import D, Tensor, _wrap, arr, np
+from ._base import D, Op, Tensor, _wrap, arr, np
 
 
 def type_name(dt: D.dtype) -> str:
@@ -49,13 +49,52 @@ def inplace(self: Tensor, graph_fn, others, raw) -> Tensor:
 
 
 def _write(self, values) -> None:
+    if np.ndim(values) > self._data.ndim:  # NumPy would drop leading size-1 dims; PyTorch refuses
+        raise RuntimeError(_shape_message(self._data, np.shape(values)))
     try:
         np.copyto(self._data, values, casting="unsafe")
     except ValueError:
-        raise RuntimeError(
-            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
-            f"{list(np.broadcast_shapes(self._data.shape, np.shape(values)))}"
-        ) from None
+        raise RuntimeError(_shape_message(self._data, np.shape(values))) from None
+
+
+def _shape_message(dest, shape) -> str:
+    """PyTorch's message for an in-place write that cannot land in ``dest``."""
+    if any(st == 0 and n > 1 for st, n in zip(dest.strides, dest.shape, strict=True)):
+        return (
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation."
+        )
+    a, b = tuple(dest.shape), tuple(shape)
+    for i in range(1, max(len(a), len(b)) + 1):
+        x, y = (a[-i] if i <= len(a) else 1), (b[-i] if i <= len(b) else 1)
+        if x != y and 1 not in (x, y):
+            dim = max(len(a), len(b)) - i
+            return (
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                f"dimension {dim}"
+            )
+    return f"output with shape {list(a)} doesn't match the broadcast shape {list(np.broadcast_shapes(a, b))}"
+
+
+def expand_message(target, shape) -> str:
+    """PyTorch's message when a value of ``shape`` cannot be expanded to ``target`` (``x[i] = v``)."""
+    target, shape = tuple(target), tuple(shape)
+    lead = len(target) - len(shape)
+    for i, n in enumerate(shape):
+        t = target[i + lead] if i + lead >= 0 else None
+        if n not in (1, t):
+            return (
+                f"The expanded size of the tensor ({t}) must match the existing size ({n}) at non-singleton "
+                f"dimension {i + lead}.  Target sizes: {list(target)}.  Tensor sizes: {list(shape)}"
+            )
+    return (
+        f"shape mismatch: value tensor of shape {list(shape)} cannot be broadcast to indexing result "
+        f"of shape {list(target)}"
+    )
+
+
+def _dtype_of(x):
+    return x.dtype if isinstance(x, Tensor) else None
 
 
 def binary_(self: Tensor, other, ufunc, op, **kw) -> Tensor:
@@ -63,12 +102,22 @@ def binary_(self: Tensor, other, ufunc, op, **kw) -> Tensor:
     if isinstance(other, Tensor) and other.dtype is self.dtype and not kw and not STATE.enabled:
         # the optimizer-loop case (``p -= lr * p.grad`` under no_grad): same dtype, nothing to record
         try:
-            ufunc(self._data, other._data, out=self._data)
-        except ValueError:
-            _write(self, ufunc(self._data, other._data))
-        self._bump()
-        return self
+            try:
+                ufunc(self._data, other._data, out=self._data)
+            except ValueError:
+                _write(self, ufunc(self._data, other._data))
+        except TypeError:
+            pass  # NumPy refuses (integer true division, bool subtraction): the checks below say why
+        else:
+            self._bump()
+            return self
     rt = D.result_type(self, other)
+    if ufunc is np.true_divide and not rt.is_floating_point:
+        rt = D.get_default_dtype()  # true division's result is floating
+    elif ufunc is np.subtract and (type(other) is bool or D.bool_ in (self.dtype, _dtype_of(other))):
+        from .elementwise import _sub_check  # noqa: PLC0415
+
+        _sub_check(self, other)
     check_cast(rt, self.dtype)
     if rt is not self.dtype and isinstance(other, Tensor) and not rt.is_floating_point:
         other_d = other._data.astype(rt.np)
@@ -84,6 +133,14 @@ def binary_(self: Tensor, other, ufunc, op, **kw) -> Tensor:
             _write(self, ufunc(self._data, o))
 
     return inplace(self, lambda old: op(old, other, **kw), (other,), raw)
+
+
+def pow_(self: Tensor, exponent) -> Tensor:
+    from . import elementwise as E  # noqa: PLC0415
+
+    if self.dtype is D.bool_ and isinstance(exponent, Tensor) and exponent.dtype is D.bool_:
+        E._not_for_bool("pow", D.bool_)
+    return binary_(self, exponent, np.power, E.pow)
 
 
 def unary_(self: Tensor, op, *args) -> Tensor:
@@ -105,17 +162,32 @@ class _no_grad:
         STATE.enabled = self.prev
 
 
+class Copy(Op):
+    """y = src broadcast to self's shape and cast to its dtype;  dself = 0,  dsrc = g (summed, cast back)"""
+
+    _node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, old, src):
+        from .._backend import to_device  # noqa: PLC0415
+
+        out = np.empty_like(old._data)
+        data = to_device(src._data, old.device) if src.device is not old.device else src._data
+        np.copyto(out, data, casting="unsafe")
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 0 if ctx.needs_input_grad[0] else None), g
+
+
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` into ``self`` (broadcast, cast to self's dtype); differentiable w.r.t. src."""
-    from .elementwise import ToCopy  # noqa: PLC0415
-    from .shape import expand  # noqa: PLC0415
-
     if not isinstance(src, Tensor):
         src = _wrap(np.asarray(src, dtype=self.dtype.np), self.dtype, self.device)
 
     def graph(old):
-        s = src if src.dtype is self.dtype and src.device is self.device else ToCopy.apply(src, self.dtype, self.device)
-        return expand(s, self.shape) + old.detach() * 0 if s.shape != self.shape else s + old.detach() * 0
+        return Copy.apply(old, src)
 
     def raw():
         from .._backend import to_device  # noqa: PLC0415

@@ -54,7 +54,7 @@ class Dot(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return np.dot(x._data, y._data)
+        return np.asarray(np.dot(x._data, y._data))  # a 0-d array, not a NumPy scalar: the fast path
 
     @staticmethod
     def backward(ctx, g):
@@ -78,8 +78,48 @@ class Bmm(Op):
         return (g.matmul(y.mT) if nig[0] else None), (x.mT.matmul(g) if nig[1] else None)
 
 
-class Matmul(Bmm):
+class Matmul(Op):
+    """z = x @ y for any ranks >= 1 (1-d operands promoted and removed as NumPy/PyTorch do);
+    dx = g @ y^T,  dy = x^T @ g (batch dims summed by the engine)"""
+
     _node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.matmul(x._data, y._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        x1, y1 = x.ndim == 1, y.ndim == 1
+        if x1:
+            x, g = x.unsqueeze(0), g.unsqueeze(-2)
+        if y1:
+            y, g = y.unsqueeze(-1), g.unsqueeze(-1)
+        gx = gy = None
+        if nig[0]:
+            gx = g.matmul(y.mT)
+            if x1:
+                gx = gx.squeeze(-2)
+        if nig[1]:
+            gy = x.mT.matmul(g)
+            if y1:
+                gy = gy.squeeze(-1)
+        return gx, gy
+
+
+class MatmulVecMat(Matmul):
+    _node_name = "SqueezeBackward4"  # PyTorch: x.unsqueeze(0).mm(y).squeeze_(0)
+
+
+class MatmulClone(Matmul):
+    _node_name = "CloneBackward0"  # PyTorch: (y^T @ x^T)^T .contiguous() for a matrix times a batch
+
+
+class MatmulTranspose(Matmul):
+    _node_name = "TransposeBackward0"  # the same, when that transpose is already contiguous
 
 
 class Addmm(Op):
@@ -171,21 +211,30 @@ def matmul(input, other, *, out=None):
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
     _same_dtype(a, b)
-    if a.ndim == 1 and b.ndim == 1:
+    na, nb = a.ndim, b.ndim
+    if na == 1 and nb == 1:
         return dot(a, b)
-    if a.ndim == 2 and b.ndim == 2:
+    if na == 2 and nb == 2:
         return mm(a, b)
-    if a.ndim == 2 and b.ndim == 1:
+    if na == 2 and nb == 1:
         return mv(a, b)
-    if a.ndim == 1:
-        return matmul(a.unsqueeze(0), b).squeeze(-2)
-    if b.ndim == 1:
-        return matmul(a, b.unsqueeze(-1)).squeeze(-1)
-    if a.shape[-1] != b.shape[-2]:
+    ka, kb = a.shape[-1], b.shape[0 if nb == 1 else -2]
+    if ka != kb:
+        if na == 1 or nb == 1:
+            raise RuntimeError(
+                f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{ka}), vec ({kb})"
+                if nb == 1
+                else f"mat1 and mat2 shapes cannot be multiplied (1x{ka} and {kb}x{b.shape[-1]})"
+            )
         raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: [{b.shape[0]}, {a.shape[-1]}] but "
-            f"got: [{b.shape[0]}, {b.shape[-2]}]."
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b.shape[0]}, {ka}] but "
+            f"got: [{b.shape[0]}, {kb}]."
         )
+    if na == 1 and nb == 2:
+        return MatmulVecMat.apply(a, b)
+    # the node PyTorch's matmul ends with: a clone when it folds a matrix (that needs grad) times a batch
+    if a._rg and nb >= 3 and (na == 2 or na == 3 == nb and a.shape[0] == 1 != b.shape[0]):
+        return (MatmulTranspose if a.shape[-2] == 1 or b.shape[-1] == 1 else MatmulClone).apply(a, b)
     return Matmul.apply(a, b)
 
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 from ..tensor import _dim
 from ._base import D, Op, Tensor, _wrap, fdata, np
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _nd(x):
+    """A full reduction gives a NumPy scalar; as a 0-d array it takes Function.apply's fast path."""
+    return np.asarray(x) if isinstance(x, np.generic) else x
+
+
+def _count(shape, axes) -> int:
+    """How many elements each output of a reduction over ``axes`` sums (a plain loop: np.prod is slow)."""
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
 
 
 def _axes(dim, ndim):
@@ -39,11 +53,30 @@ class Sum(Op):
         ctx.shape, ctx.axes, ctx.keepdim = x._data.shape, axes, keepdim
         d = x._data
         out_dt = dtype.np if dtype is not None else (np.int64 if not x.dtype.is_floating_point else None)
-        return np.sum(d, axis=axes, keepdims=keepdim, dtype=out_dt)
+        return _nd(d.sum(axis=axes, keepdims=keepdim, dtype=out_dt))  # the method: no np.sum dispatch layer
 
     @staticmethod
     def backward(ctx, g):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
+
+
+class SumDim(Sum):
+    _node_name = "SumBackward1"  # sum with a dim argument
+
+
+class Nansum(Op):
+    """y = sum of the non-NaN x;  dy/dx = 1 where x is not NaN"""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return _nd(np.nansum(x._data, axis=axes, keepdims=keepdim, dtype=None if dtype is None else dtype.np))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return _expand_back(g, x.shape, ctx.axes, ctx.keepdim) * ~x.isnan(), None, None, None
 
 
 class Mean(Op):
@@ -53,12 +86,19 @@ class Mean(Op):
     def forward(ctx, x, axes, keepdim, dtype):
         d = x._data if dtype is None else x._data.astype(dtype.np)
         ctx.shape, ctx.axes, ctx.keepdim = d.shape, axes, keepdim
-        ctx.n = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
-        return np.mean(d, axis=axes, keepdims=keepdim)
+        n = d.size if axes is None else _count(d.shape, axes)
+        ctx.n = n
+        if d.dtype == np.float16:  # accumulate in float32, as both NumPy and PyTorch do
+            return _nd((d.sum(axis=axes, keepdims=keepdim, dtype=np.float32) / n).astype(np.float16))
+        return _nd(d.sum(axis=axes, keepdims=keepdim) / n)  # np.mean's own arithmetic, minus its overhead
 
     @staticmethod
     def backward(ctx, g):
         return _expand_back(g / ctx.n, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
+
+
+class MeanDim(Mean):
+    _node_name = "MeanBackward1"
 
 
 class Prod(Op):
@@ -68,7 +108,7 @@ class Prod(Op):
     def forward(ctx, x, axes, keepdim):
         ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim = axes, keepdim
-        return np.prod(x._data, axis=axes, keepdims=keepdim)
+        return _nd(np.prod(x._data, axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, g):
@@ -81,6 +121,10 @@ class Prod(Op):
             flat = x.reshape(-1)
             return (g * _prod_others(flat, 0).reshape(shape)), None, None
         return g * _prod_others(x, axes[0]), None, None
+
+
+class ProdDim(Prod):
+    _node_name = "ProdBackward1"
 
 
 def _prod_others(x, dim):
@@ -113,13 +157,44 @@ class MaxAll(Op):
                 f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
-        return np.max(x._data) if is_max else np.min(x._data)
+        return _nd(np.max(x._data) if is_max else np.min(x._data))
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         mask = x == y
         return g * mask / mask.sum(), None
+
+
+class MinAll(MaxAll):
+    _node_name = "MinBackward1"
+
+
+class Amax(Op):
+    """y = amax(x, dims) (or amin);  the gradient is split evenly among the tied extrema"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, is_max):
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        if x._data.size == 0:
+            name = "amax" if is_max else "amin"
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        return _nd((np.amax if is_max else np.amin)(x._data, axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        y = _expand_back(y, x.shape, ctx.axes, ctx.keepdim)
+        mask = x == y
+        count = mask.sum(ctx.axes, keepdim=True) if ctx.axes is not None else mask.sum()
+        return _expand_back(g, x.shape, ctx.axes, ctx.keepdim) * mask / count, None, None, None
+
+
+class Amin(Amax):
+    pass
 
 
 class MaxDim(Op):
@@ -149,6 +224,10 @@ class MaxDim(Op):
         return z.scatter(ctx.dim, idx, g), None, None, None
 
 
+class MinDim(MaxDim):
+    _node_name = "MinBackward0"
+
+
 class Var(Op):
     """y = var(x, dims, correction);  dy/dx = 2 (x - mean) / (n - correction)"""
 
@@ -156,20 +235,68 @@ class Var(Op):
     def forward(ctx, x, axes, correction, keepdim):
         ctx.save_for_backward(x)
         d = x._data
-        n = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
-        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, max(n - correction, 0)
-        return np.var(d, axis=axes, ddof=correction, keepdims=keepdim)
+        n = d.size if axes is None else _count(d.shape, axes)
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, builtins.max(n - correction, 0)
+        return _nd(_np_var(d, axes, correction, keepdim))
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        g = _expand_back(g, x.shape, ctx.axes, ctx.keepdim)
-        mu = x.mean(dim=ctx.axes, keepdim=True) if ctx.axes is not None else x.mean()
-        return g * (2.0 / ctx.denom) * (x - mu), None, None, None
+        return _var_backward(g, x, ctx.axes, ctx.keepdim, ctx.denom), None, None, None
+
+
+def _np_var(d, axes, correction, keepdim, name="var"):
+    """NumPy's var, with PyTorch's warning (not NumPy's) for a non-positive ``n - correction``."""
+    n = d.size if axes is None else _count(d.shape, axes)
+    if n - correction > 0:
+        if d.dtype.kind != "f" or d.dtype.itemsize < 4:
+            return np.var(d, axis=axes, ddof=correction, keepdims=keepdim)
+        # np.var's own arithmetic (mean, squared deviations, sum, divide), without its Python overhead
+        dev = d - d.sum(axis=axes, keepdims=True) / n
+        return np.multiply(dev, dev, out=dev).sum(axis=axes, keepdims=keepdim) / (n - correction)
+    import warnings  # noqa: PLC0415
+
+    warnings.warn(
+        f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
+        "(input numel divided by output numel).",
+        UserWarning,
+        stacklevel=5,
+    )
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.var(d, axis=axes, ddof=correction, keepdims=keepdim)
+
+
+def _var_backward(g, x, axes, keepdim, denom):
+    g = _expand_back(g, x.shape, axes, keepdim)
+    mu = x.mean(dim=axes, keepdim=True) if axes is not None else x.mean()
+    return g * (2.0 / denom if denom else float("inf")) * (x - mu)  # n <= correction: nan, as PyTorch
+
+
+class Std(Op):
+    """y = sqrt(var(x, dims, correction));  dy/dx = (x - mean) / (y (n - correction)), 0 where y == 0"""
+
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        ctx.save_for_backward(x)
+        d = x._data
+        n = d.size if axes is None else _count(d.shape, axes)
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, builtins.max(n - correction, 0)
+        return _nd(np.sqrt(_np_var(d, axes, correction, keepdim, "std")))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gvar = (g / (2 * y)).masked_fill(y == 0, 0.0)
+        return _var_backward(gvar, x, ctx.axes, ctx.keepdim, ctx.denom), None, None, None
 
 
 class LogSumExp(Op):
     """y = log(sum(exp(x), dims));  dy/dx = exp(x - y)"""
+
+    _node_name = "LogsumexpBackward0"
 
     _saves_output = True
 
@@ -240,11 +367,15 @@ class Cumprod(Op):
 # -- public functions ------------------------------------------------------------------------------
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     axes = _axes(dim, input._data.ndim)
-    return Sum.apply(input, axes, keepdim, D.to_dtype(dtype) if dtype is not None else None)
+    dt = D.to_dtype(dtype) if dtype is not None else None
+    return (Sum if dim is None else SumDim).apply(input, axes, keepdim, dt)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    return sum(input.masked_fill(input.isnan(), 0.0), dim, keepdim, dtype=dtype)
+    if not input.dtype.is_floating_point:
+        return sum(input, dim, keepdim, dtype=dtype)
+    dt = D.to_dtype(dtype) if dtype is not None else None
+    return Nansum.apply(input, _axes(dim, input._data.ndim), keepdim, dt)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -254,7 +385,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {input.dtype.name.capitalize() if input.dtype.name != 'int64' else 'Long'}"
         )
-    return Mean.apply(input, _axes(dim, input._data.ndim), keepdim, dt)
+    return (Mean if dim is None else MeanDim).apply(input, _axes(dim, input._data.ndim), keepdim, dt)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
@@ -265,8 +396,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    axes = None if dim is None else (_dim(dim, input._data.ndim),)
-    return Prod.apply(input, axes, keepdim)
+    if dim is None:
+        return Prod.apply(input, None, False)
+    return ProdDim.apply(input, (_dim(dim, input._data.ndim),), keepdim)
 
 
 def _maxmin(input, dim, keepdim, other, is_max):
@@ -279,11 +411,11 @@ def _maxmin(input, dim, keepdim, other, is_max):
 
         return maximum(input, other) if is_max else minimum(input, other)
     if dim is None:
-        return MaxAll.apply(input, is_max)
+        return (MaxAll if is_max else MinAll).apply(input, is_max)
     d = _dim(dim, input._data.ndim) if input._data.ndim else 0
     if input._data.ndim == 0:
         return values_indices(input.clone(), _wrap(np.asarray(0, dtype=np.int64), D.int64, input.device))
-    vals, idx = MaxDim.apply(input, d, keepdim, is_max)
+    vals, idx = (MaxDim if is_max else MinDim).apply(input, d, keepdim, is_max)
     return values_indices(vals, idx)
 
 
@@ -296,23 +428,11 @@ def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
 
 
 def amax(input, dim=(), keepdim=False):
-    axes = _axes(dim, input._data.ndim)
-    if axes is None:
-        return max(input)
-    out = input
-    for a in reversed(axes):
-        out = max(out, a, keepdim=keepdim).values
-    return out
+    return Amax.apply(input, _axes(dim, input._data.ndim), keepdim, True)
 
 
 def amin(input, dim=(), keepdim=False):
-    axes = _axes(dim, input._data.ndim)
-    if axes is None:
-        return min(input)
-    out = input
-    for a in reversed(axes):
-        out = min(out, a, keepdim=keepdim).values
-    return out
+    return Amin.apply(input, _axes(dim, input._data.ndim), keepdim, False)
 
 
 def _arg(fn, input, dim, keepdim):
@@ -344,7 +464,9 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    if isinstance(dim, bool):  # std(input, unbiased)
+        dim, unbiased = None, dim
+    return Std.apply(input, _axes(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -386,12 +508,62 @@ def count_nonzero(input, dim=None):
     return _wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64), D.int64, input.device)
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    if p in ("fro", 2, 2.0):
-        return (input * input).sum(dim, keepdim).sqrt() if dim is not None else (input * input).sum().sqrt()
-    if p in (float("inf"), "inf"):
-        return input.abs().amax(dim if dim is not None else (), keepdim)
+class VectorNorm(Op):
+    """y = (sum |x|^p)^(1/p) over dims;  dy/dx = x |x|^(p-2) / y^(p-1) (0 where y == 0; p=inf splits ties)"""
+
+    _node_name = "LinalgVectorNormBackward0"
+    _saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        ctx.save_for_backward(x)
+        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        return _nd(_vector_norm(np.abs(x._data), p, axes, keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        p, axes, keepdim = ctx.p, ctx.axes, ctx.keepdim
+        g = _expand_back(g, x.shape, axes, keepdim)
+        y = _expand_back(y, x.shape, axes, keepdim)
+        if p == 0:
+            return g * 0, None, None, None
+        if p == 1:
+            return g * x.sign(), None, None, None
+        if p in (np.inf, -np.inf):
+            mask = x.abs() == y
+            count = mask.sum(axes, keepdim=True) if axes is not None else mask.sum()
+            return g * x.sign() * mask / _expand_back(count, x.shape, axes, True), None, None, None
+        if p == 2:
+            return x * (g / y).masked_fill(y == 0, 0.0), None, None, None
+        scale = (g / y ** (p - 1)).masked_fill(y == 0, 0.0)
+        return x * x.abs() ** (p - 2) * scale, None, None, None
+
+
+def _vector_norm(a, p, axes, keepdim):
+    if p == 2:
+        return np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
     if p == 1:
-        return input.abs().sum(dim, keepdim) if dim is not None else input.abs().sum()
-    s = (input.abs() ** p).sum(dim, keepdim) if dim is not None else (input.abs() ** p).sum()
-    return s ** (1.0 / p)
+        return np.sum(a, axis=axes, keepdims=keepdim)
+    if p == np.inf:
+        return np.amax(a, axis=axes, keepdims=keepdim)
+    if p == -np.inf:
+        return np.amin(a, axis=axes, keepdims=keepdim)
+    if p == 0:
+        return np.sum(a != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
+    return np.power(np.sum(np.power(a, p), axis=axes, keepdims=keepdim), 1.0 / p)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    if p in ("fro", None):
+        p = 2
+    elif isinstance(p, str):
+        if p == "inf":
+            p = float("inf")
+        else:
+            raise RuntimeError(f"ember's norm supports vector p-norms and 'fro', not p={p!r}")
+    if isinstance(dim, int):
+        dim = (dim,)
+    return VectorNorm.apply(input, float(p), _axes(dim, input._data.ndim), keepdim)

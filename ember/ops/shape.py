@@ -540,14 +540,20 @@ def chunk(input, chunks, dim=0):
 
 
 def tensor_split(input, indices_or_sections, dim=0):
-    n = input.shape[dim]
+    dim = _dim(dim, input._data.ndim)
+    n = input._data.shape[dim]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        bounds = [0]
+        for s in sizes:
+            bounds.append(bounds[-1] + s)
     else:
-        bounds = [0, *indices_or_sections, n]
-        sizes = [max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    return split(input, sizes, dim)
+        bounds = [0, *(min(max(int(i) + (n if i < 0 else 0), 0), n) for i in indices_or_sections), n]
+    # each piece is x[a:b] (empty when b < a), a SliceBackward0 view as in PyTorch
+    return tuple(narrow(input, dim, a, max(b - a, 0)) for a, b in zip(bounds[:-1], bounds[1:], strict=True))
 
 
 class Select(Op):
