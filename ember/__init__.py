@@ -10,45 +10,212 @@ __version__ = "0.1.0"
 
 import builtins as _builtins
 
-from . import _methods  # noqa: F401 - attaches the Tensor methods
-from . import autograd, cuda
+from . import (
+    _methods,  # noqa: F401 - attaches the Tensor methods
+    autograd,
+    cuda,
+)
 from ._backend import Device as device
 from ._printing import get_printoptions, set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
-from .creation import (
-    arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
-    randperm, tensor, zeros, zeros_like,
-)  # fmt: skip
 from .creation import LEGACY as _LEGACY
+from .creation import (
+    arange,
+    as_tensor,
+    asarray,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)  # fmt: skip
 from .dtypes import (
-    bfloat16, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
-    promote_types, result_type, set_default_dtype, uint8,
+    bfloat16,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    uint8,
 )  # fmt: skip
 from .dtypes import bool_ as bool  # noqa: A001 - PyTorch's name
 from .ops.elementwise import (
-    abs, acos, add, asin, atan, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, clamp_max,
-    clamp_min, cos, cosh, div, eq, exp, exp2, expm1, floor, floor_divide, fmod, frac, ge, gt, isfinite, isinf,
-    isnan, le, log, log1p, log2, log10, logical_and, logical_not, logical_or, logical_xor, lt, masked_fill,
-    maximum, minimum, mul, ne, neg, pow, reciprocal, relu, remainder, round, rsqrt, rsub, sigmoid, sign, sin,
-    sinh, sqrt, square, sub, tan, tanh, trunc, where,
+    abs,
+    acos,
+    add,
+    asin,
+    atan,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    ceil,
+    clamp,
+    clamp_max,
+    clamp_min,
+    cos,
+    cosh,
+    div,
+    eq,
+    exp,
+    exp2,
+    expm1,
+    floor,
+    floor_divide,
+    fmod,
+    frac,
+    ge,
+    gt,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    masked_fill,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    reciprocal,
+    relu,
+    remainder,
+    round,
+    rsqrt,
+    rsub,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    sub,
+    tan,
+    tanh,
+    trunc,
+    where,
 )  # fmt: skip
 from .ops.indexing import (
-    argwhere, gather, index_put, index_select, masked_select, nonzero, scatter, scatter_add, take, take_along_dim,
+    argwhere,
+    gather,
+    index_put,
+    index_select,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    take,
+    take_along_dim,
 )  # fmt: skip
 from .ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, einsum, ger, matmul, mm, mv, outer, tensordot
+from .ops.nn_ops import erf, log_softmax, softmax
 from .ops.reduction import (
-    all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum, logsumexp, max, mean, min, nanmean,
-    nansum, norm, prod, std, std_mean, sum, var, var_mean,
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    nanmean,
+    nansum,
+    norm,
+    prod,
+    std,
+    std_mean,
+    sum,
+    var,
+    var_mean,
 )  # fmt: skip
 from .ops.shape import (
-    atleast_1d, atleast_2d, atleast_3d, broadcast_to, cat, chunk, clone, concat, concatenate, diagonal, dstack,
-    flatten, flip, fliplr, flipud, hstack, movedim, moveaxis, narrow, permute, ravel, reshape, roll, select,
-    split, squeeze, stack, swapaxes, swapdims, t, tensor_split, tile, transpose, unbind, unflatten, unsqueeze, vstack,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_to,
+    cat,
+    chunk,
+    clone,
+    concat,
+    concatenate,
+    diagonal,
+    dstack,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
+    permute,
+    ravel,
+    reshape,
+    roll,
+    select,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    tensor_split,
+    tile,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+    vstack,
 )  # fmt: skip
-from .ops.nn_ops import erf, log_softmax, softmax
-from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .tensor import Size, Tensor
 
 float = float32  # noqa: A001
@@ -57,7 +224,6 @@ half = float16
 long = int64
 int = int32  # noqa: A001
 short = int16
-uint8 = uint8
 FloatTensor = _LEGACY["FloatTensor"]
 DoubleTensor = _LEGACY["DoubleTensor"]
 HalfTensor = _LEGACY["HalfTensor"]
@@ -99,7 +265,11 @@ def equal(input: Tensor, other: Tensor) -> bool:
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     import numpy as _np  # noqa: PLC0415
 
-    return _builtins.bool(_np.allclose(input.detach().numpy(), other.detach().numpy(), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return _builtins.bool(
+        _np.allclose(
+            input.detach().numpy(), other.detach().numpy(), rtol=rtol, atol=atol, equal_nan=equal_nan
+        )
+    )
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
@@ -108,7 +278,11 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     from .tensor import _wrap  # noqa: PLC0415
 
     o = other._data if isinstance(other, Tensor) else other
-    return _wrap(_np.asarray(_np.isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan)), bool, input.device)
+    return _wrap(
+        _np.asarray(_np.isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan)),
+        bool,
+        input.device,
+    )
 
 
 def set_num_threads(n: int) -> None:

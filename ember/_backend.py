@@ -46,7 +46,9 @@ class Device:
         spec = type.strip()
         if ":" in spec:
             if index is not None:
-                raise ValueError(f"type (string) must not include an index because index was passed explicitly: {spec}")
+                raise ValueError(
+                    f"type (string) must not include an index because index was passed explicitly: {spec}"
+                )
             spec, _, idx = spec.partition(":")
             if not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type}'")
@@ -106,11 +108,14 @@ def canonical(dev) -> Device:
         if n == 0:
             raise RuntimeError(
                 f"Cannot place a tensor on '{d}': no CUDA GPU is available here "
-                "(torch.cuda.is_available() is False). Use device='cpu', or install CuPy on a machine with a GPU."
+                "(torch.cuda.is_available() is False). Use device='cpu', or install CuPy on a machine "
+                "with a GPU."
             )
         idx = 0 if d.index is None else d.index
         if idx >= n:
-            raise RuntimeError(f"CUDA error: invalid device ordinal (asked for cuda:{idx}, {n} device(s) present)")
+            raise RuntimeError(
+                f"CUDA error: invalid device ordinal (asked for cuda:{idx}, {n} device(s) present)"
+            )
         return _intern("cuda", idx)
     raise RuntimeError(f"ember cannot hold data on device '{d}'")
 

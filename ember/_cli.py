@@ -286,6 +286,7 @@ def _gpu_name(cupy: types.ModuleType | None, index: int) -> str:
 
 # ------------------------------------------------------------------------------------------ dispatch
 
+
 def _examples_dir() -> str:
     """The examples/ folder of the checkout ember runs from (an editable install)."""
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
@@ -294,7 +295,9 @@ def _examples_dir() -> str:
 def _configure_examples(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", help="examples to run (default: all), e.g. polynomial_autograd")
     parser.add_argument("--list", action="store_true", help="list the examples and exit")
-    parser.add_argument("--dir", default=None, help="folder of example scripts (default: the checkout's examples/)")
+    parser.add_argument(
+        "--dir", default=None, help="folder of example scripts (default: the checkout's examples/)"
+    )
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
@@ -323,7 +326,11 @@ def _cmd_examples(args: argparse.Namespace) -> int:
         print(f"=== {name}", flush=True)
         start = time.perf_counter()
         code = subprocess.call([sys.executable, "-m", "ember", "run", os.path.join(folder, name + ".py")])
-        print(f"=== {name}: {'ok' if code == 0 else f'failed ({code})'} in {time.perf_counter() - start:.1f} s\n", flush=True)
+        print(
+            f"=== {name}: {'ok' if code == 0 else f'failed ({code})'} in "
+            f"{time.perf_counter() - start:.1f} s\n",
+            flush=True,
+        )
         if code:
             return code
     return 0

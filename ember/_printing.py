@@ -146,7 +146,7 @@ class _Formatter:
             self.strings = [format(v, spec) for v in as_list]
         # Only nonzero finite values set the width, so e.g. "nan" may stick out of its column.
         self.width = max(
-            (len(s) for s, keep in zip(self.strings, nonzero_finite.tolist()) if keep), default=1
+            (len(s) for s, keep in zip(self.strings, nonzero_finite.tolist(), strict=True) if keep), default=1
         )
 
     def padded(self) -> list[str]:
@@ -160,7 +160,7 @@ def _element_strings(shown: np.ndarray) -> tuple[list[str], int]:
         real = _Formatter(shown.real, True)
         imag = _Formatter(shown.imag, True)
         out = []
-        for r, i in zip(real.padded(), imag.padded()):
+        for r, i in zip(real.padded(), imag.padded(), strict=True):
             i = (i + "j").lstrip()
             out.append(r + i if i[0] in "+-" else r + "+" + i)
         # The "+" sign of the imaginary part and the trailing "j" are counted in the width.
@@ -181,7 +181,9 @@ def _body(arr: np.ndarray, indent: int) -> str:
     # Axes longer than 2*edge are cut to their edges; the cut positions get "..." markers.
     cut = [summarize and n > 2 * edge for n in arr.shape]
     if any(cut):
-        index = [np.r_[0:edge, n - edge : n] if c else np.arange(n) for n, c in zip(arr.shape, cut)]
+        index = [
+            np.r_[0:edge, n - edge : n] if c else np.arange(n) for n, c in zip(arr.shape, cut, strict=True)
+        ]
         shown = arr[np.ix_(*index)]
     else:
         shown = arr

@@ -72,7 +72,9 @@ def warn_once(idiom: str, message: str) -> None:
     if frame is None:
         warnings.warn(message, LegacyWarning, stacklevel=2)
     else:
-        warnings.warn_explicit(message, LegacyWarning, frame.f_code.co_filename, frame.f_lineno, module="__main__")
+        warnings.warn_explicit(
+            message, LegacyWarning, frame.f_code.co_filename, frame.f_lineno, module="__main__"
+        )
 
 
 # -- loss.data[0] -----------------------------------------------------------------------------------
@@ -87,7 +89,9 @@ def index_zero_dim(t, i):
     if not _State.on or i not in (0, -1):
         raise IndexError(ZERO_DIM_INDEX + (HINT if i in (0, -1) else ""))
     if t.requires_grad:
-        warn_once("index", "loss[0] on a 0-dim result: use the tensor itself (reductions return 0-dim tensors)")
+        warn_once(
+            "index", "loss[0] on a 0-dim result: use the tensor itself (reductions return 0-dim tensors)"
+        )
         return t
     warn_once("data[0]", "loss.data[0]: use loss.item() to get the Python number")
     return t.item()
@@ -131,7 +135,9 @@ def call_legacy_function(instance, args):
             out = cls.backward(inst, *grads)
             return (None, *(out if isinstance(out, tuple) else (out,)))
 
-        modern = type(cls.__name__, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+        modern = type(
+            cls.__name__, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+        )
         _translated[cls] = modern
     return modern.apply(_InstanceArg(instance), *args)
 
@@ -158,4 +164,3 @@ def _volatile_aware_apply(cls, *args, **kwargs):
                 o.__dict__["_volatile"] = True
         return out
     return cls._modern_apply.__func__(cls, *args, **kwargs)
-

@@ -21,7 +21,12 @@ def _dtype(dtype, default=None):
 
 
 def _size(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list, Tensor)) or len(size) == 1 and hasattr(size[0], "__iter__"):
+    if (
+        len(size) == 1
+        and isinstance(size[0], (tuple, list, Tensor))
+        or len(size) == 1
+        and hasattr(size[0], "__iter__")
+    ):
         size = tuple(size[0])
     out = []
     for s in size:
@@ -29,7 +34,8 @@ def _size(size):
             s = s.item()
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
             raise TypeError(
-                f"empty(): argument 'size' must be tuple of ints, but found element of type {type(s).__name__}"
+                "empty(): argument 'size' must be tuple of ints, but found element of type "
+                f"{type(s).__name__}"
             )
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
@@ -163,7 +169,11 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         if dtype is not None or device is not None:
             out = data.to(device=device, dtype=dtype)
         return out
-    if isinstance(data, np.ndarray) and (dtype is None or D.to_dtype(dtype).np == data.dtype) and _dev(device).type == "cpu":
+    if (
+        isinstance(data, np.ndarray)
+        and (dtype is None or D.to_dtype(dtype).np == data.dtype)
+        and _dev(device).type == "cpu"
+    ):
         return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 
@@ -193,17 +203,30 @@ def _filled(fill, size, dtype, device, requires_grad, default=None):
     return _finish(data, dt, device, requires_grad)
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+def zeros(
+    *size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+) -> Tensor:
     if len(size) == 1 and isinstance(size[0], int) and size[0] < 0:
         raise RuntimeError("zeros: Dimension size must be non-negative.")
     return _filled(0, size, dtype, device, requires_grad)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+def ones(
+    *size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+) -> Tensor:
     return _filled(1, size, dtype, device, requires_grad)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, memory_format=None) -> Tensor:
+def empty(
+    *size,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+    memory_format=None,
+) -> Tensor:
     return _filled(0, size, dtype, device, requires_grad)
 
 
@@ -213,30 +236,54 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     v = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     dt = _dtype(dtype)
     xp = B.xp_for(_dev(device))
-    return _finish(xp.full(_size((size,) if isinstance(size, int) else (size,)), v, dt.np), dt, device, requires_grad)
+    return _finish(
+        xp.full(_size((size,) if isinstance(size, int) else (size,)), v, dt.np), dt, device, requires_grad
+    )
 
 
 def _like(input, dtype):
     return input.dtype if dtype is None else D.to_dtype(dtype)
 
 
-def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return zeros(input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad)
+def zeros_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+) -> Tensor:
+    return zeros(
+        input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad
+    )
 
 
-def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return ones(input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad)
+def ones_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+) -> Tensor:
+    return ones(
+        input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad
+    )
 
 
-def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return empty(input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad)
+def empty_like(
+    input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+) -> Tensor:
+    return empty(
+        input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad
+    )
 
 
-def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return full(input.shape, fill_value, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad)
+def full_like(
+    input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
+) -> Tensor:
+    return full(
+        input.shape,
+        fill_value,
+        dtype=_like(input, dtype),
+        device=device or input.device,
+        requires_grad=requires_grad,
+    )
 
 
-def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def arange(
+    start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; integer arguments give int64."""
     if end is None:
         start, end = 0, start
@@ -323,7 +370,9 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish((start + np.arange(n) * step).astype(dt.np), dt, device, requires_grad)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def linspace(
+    start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False
+) -> Tensor:
     """``steps`` evenly spaced values from start to end, computed as PyTorch does (symmetric halves)."""
     dt = _dtype(dtype)
     start = start.item() if isinstance(start, Tensor) else start
@@ -349,7 +398,9 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     else:  # integer output: a double step, truncated results
         s, e = np.float64(int(start)), np.float64(int(end))
         step = (e - s) / (steps - 1)
-        data = np.trunc(np.where(first, _fma(step, i, s, np.float64), _fma(-step, steps - 1 - i, e, np.float64)))
+        data = np.trunc(
+            np.where(first, _fma(step, i, s, np.float64), _fma(-step, steps - 1 - i, e, np.float64))
+        )
     return _finish(data.astype(dt.np), dt, device, requires_grad)
 
 
@@ -371,36 +422,57 @@ def _gen(generator):
     return R.default_generator if generator is None else generator
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def rand(
+    *size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False
+) -> Tensor:
     """Uniform samples on [0, 1), the same stream as PyTorch's CPU generator."""
     dt = _dtype(dtype)
     return _finish(_gen(generator)._uniform(_size(size), dt.np), dt, device, requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def randn(
+    *size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False
+) -> Tensor:
     """Standard normal samples, the same stream as PyTorch's CPU generator."""
     dt = _dtype(dtype)
     return _finish(_gen(generator)._normal(_size(size), dt.np), dt, device, requires_grad)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def randint(
+    low=0,
+    high=None,
+    size=None,
+    *,
+    generator=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+) -> Tensor:
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     dt = _dtype(dtype, D.int64)
     return _finish(_gen(generator)._randint(low, high, _size((size,)), dt.np), dt, device, requires_grad)
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+def randperm(
+    n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False
+) -> Tensor:
     dt = _dtype(dtype, D.int64)
     return _finish(_gen(generator)._randperm(int(n), dt.np), dt, device, requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return rand(input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad)
+    return rand(
+        input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad
+    )
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return randn(input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad)
+    return randn(
+        input.shape, dtype=_like(input, dtype), device=device or input.device, requires_grad=requires_grad
+    )
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -409,7 +481,9 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return randint(low, high, input.shape, dtype=_like(input, dtype), device=device or input.device)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def normal(
+    mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
     if size is not None:
         dt = _dtype(dtype)
         return _finish(_gen(generator)._normal(_size((size,)), dt.np, mean, std), dt, device, requires_grad)
@@ -467,7 +541,11 @@ class _LegacyTypeMeta(type):
     """``isinstance(x, torch.FloatTensor)`` checks the dtype and device, as PyTorch's legacy types do."""
 
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype is cls._ember_dtype and obj.device.type == cls._ember_device_type
+        return (
+            isinstance(obj, Tensor)
+            and obj.dtype is cls._ember_dtype
+            and obj.device.type == cls._ember_device_type
+        )
 
     def __repr__(cls):
         return f"<class '{cls.__qualname__}'>"

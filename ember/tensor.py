@@ -8,7 +8,6 @@ from . import _backend as B
 from . import dtypes as D
 from ._backend import np
 from .autograd import function as _fn
-from .autograd.grad_mode import STATE
 
 _NEW = object.__new__
 _FROM_NP = D.FROM_NP
@@ -63,7 +62,18 @@ def _zeros(shape, dtype, device):
 class Tensor:
     """A multi-dimensional array that can record operations for automatic differentiation."""
 
-    __slots__ = ("_data", "dtype", "device", "_rg", "_grad", "grad_fn", "_output_nr", "_vc", "__dict__", "__weakref__")
+    __slots__ = (
+        "_data",
+        "dtype",
+        "device",
+        "_rg",
+        "_grad",
+        "grad_fn",
+        "_output_nr",
+        "_vc",
+        "__dict__",
+        "__weakref__",
+    )
     # rarely-set fields live in __dict__ with these class-level defaults
     _base = None
     _hooks = None
@@ -122,19 +132,29 @@ class Tensor:
     def grad(self, value) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
-                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
-                    f"'{list(self._data.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor "
+                    "of size "
+                    f"'{list(self._data.shape)}'. Please ensure that the gradient and the tensor are "
+                    "the same size"
                 )
             if value.dtype is not self.dtype:
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_CPP_NAMES.get(value.dtype.name, value.dtype.name)}'"
-                    f" to a tensor with grad_dtype '{self.dtype._legacy.removesuffix('Tensor')}'. The gradient must "
-                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
-                    "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
-                    "caution. Diverging the dtypes of a tensor and its gradient may break downstream systems that "
+                    "attempting to assign a gradient with dtype "
+                    f"'{_CPP_NAMES.get(value.dtype.name, value.dtype.name)}'"
+                    f" to a tensor with grad_dtype '{self.dtype._legacy.removesuffix('Tensor')}'. The "
+                    "gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's "
+                    "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set "
+                    "grad_dtype with "
+                    "caution. Diverging the dtypes of a tensor and its gradient may break downstream "
+                    "systems that "
                     "assume they match."
                 )
             if value.device != self.device:
@@ -358,9 +378,7 @@ class Tensor:
     # -- conversion -------------------------------------------------------------------------------
     def item(self):
         if self._data.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
-            )
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return B.to_host(self._data).reshape(()).item()
 
     def tolist(self):
@@ -368,11 +386,14 @@ class Tensor:
 
     def numpy(self, *, force: bool = False):
         if self._rg and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
         if self.device.type != "cpu":
             if not force:
                 raise TypeError(
-                    f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
+                    f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                    "the tensor "
                     "to host memory first."
                 )
             return B.to_host(self._data)
@@ -399,7 +420,8 @@ class Tensor:
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'} "
+                "Boolean value of Tensor with "
+                f"{'no values' if self._data.size == 0 else 'more than one value'} "
                 "is ambiguous"
             )
         return bool(self.item())
@@ -434,7 +456,9 @@ class Tensor:
 
         fn = self.grad_fn
         return tensor_repr(
-            B.to_host(self._data) if self.dtype is not D.bfloat16 else B.to_host(self._data).astype(np.float32),
+            B.to_host(self._data)
+            if self.dtype is not D.bfloat16
+            else B.to_host(self._data).astype(np.float32),
             self.dtype.name,
             default_dtype_name=D.get_default_dtype().name,
             device=str(self.device),
@@ -451,8 +475,10 @@ class Tensor:
     def __deepcopy__(self, memo):
         if not self.is_leaf:
             raise RuntimeError(
-                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment. "
-                "If you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, "
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment. "
+                "If you were attempting to deepcopy a module, this may be because of a "
+                "torch.nn.utils.weight_norm usage, "
                 "see https://github.com/pytorch/pytorch/pull/103001"
             )
         if id(self) in memo:
@@ -489,12 +515,15 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
-        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
+        return self.to(
+            "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device)
+        )
 
 
 # C++ type names, as PyTorch's messages print them
 _CPP_NAMES = {
-    "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16", "int64": "long int",
+    "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+    "int64": "long int",
     "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
 }  # fmt: skip
 

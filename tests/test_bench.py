@@ -28,6 +28,10 @@ def test_bench_runs_and_reports_json() -> None:
 def test_bench_rejects_unknown_workload() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
-        [sys.executable, "benchmarks/run.py", "no_such_workload"], capture_output=True, text=True, env=env, cwd=ROOT
+        [sys.executable, "benchmarks/run.py", "no_such_workload"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     assert proc.returncode == 2 and "unknown workload" in proc.stderr

@@ -1,4 +1,5 @@
-"""Legacy mode: the 2017 programs run as written; each idiom errors by default and warns once in legacy mode."""
+"""Legacy mode: the 2017 programs run as written; each idiom errors by default and warns once in legacy "
+"mode."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ SEEDED = ROOT / "tests" / "legacy_modern" / "_seeded.py"
 
 def _run(args: list[str], check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, timeout=600, cwd=ROOT
+    )
     if check:
         assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
@@ -38,7 +41,8 @@ def legacy_mode():
 
 @pytest.mark.parametrize("path", LEGACY, ids=[p.stem for p in LEGACY])
 def test_legacy_program_prints_torch_numbers(path: Path) -> None:
-    """Seeded identically, the legacy program under ember prints the losses its modern form prints under torch."""
+    """Seeded identically, the legacy program under ember prints the losses its modern form prints "
+    "under torch."""
     ours = _run(["-m", "ember", "run", "--legacy", str(SEEDED), str(path)])
     pytest.importorskip("torch")
     theirs = _run([str(SEEDED), str(ROOT / "tests" / "legacy_modern" / path.name)])

@@ -314,7 +314,10 @@ def test_seed_model_state_dict_both_ways(tmp_path, torch):
     theirs.load_state_dict(torch.load(tmp_path / "e.pt"))
     x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
     np.testing.assert_allclose(
-        theirs(torch.from_numpy(x)).detach().numpy(), ours(ember.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6
+        theirs(torch.from_numpy(x)).detach().numpy(),
+        ours(ember.from_numpy(x)).detach().numpy(),
+        rtol=1e-6,
+        atol=1e-6,
     )
     theirs[0].weight.data.mul_(2)
     torch.save(theirs.state_dict(), tmp_path / "t.pt")
@@ -322,7 +325,10 @@ def test_seed_model_state_dict_both_ways(tmp_path, torch):
     assert list(loaded) == list(ours.state_dict())
     ours.load_state_dict(loaded)
     np.testing.assert_allclose(
-        theirs(torch.from_numpy(x)).detach().numpy(), ours(ember.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6
+        theirs(torch.from_numpy(x)).detach().numpy(),
+        ours(ember.from_numpy(x)).detach().numpy(),
+        rtol=1e-6,
+        atol=1e-6,
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .._backend import xp_for
 from .engine import run_backward
-from .function import _wrap_ref as _wrap
 from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
+from .function import _wrap_ref as _wrap
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
 from .variable import Variable
@@ -36,7 +36,7 @@ def _root_grads(outputs, grad_outputs, create_graph):
         return [_wrap(xp_for(o.device).ones(o._data.shape, o.dtype.np), o.dtype, o.device)]
     grads = _tensors(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
     if len(grads) != len(outputs):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs")
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
     out = []
     for i, (o, g) in enumerate(zip(outputs, grads, strict=True)):
         if g is None:
@@ -49,7 +49,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
             g = full_like(o, g)
         elif g._data.shape != o._data.shape:
             raise RuntimeError(
-                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a shape of {o.shape}."
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a "
+                f"shape of {o.shape}."
             )
         elif g.dtype is not o.dtype:  # cast to the output's dtype, as PyTorch's engine does
             g = g.to(o.dtype) if create_graph else g.detach().to(o.dtype)
@@ -63,7 +64,9 @@ def _check_roots(outputs) -> None:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None) -> None:
+def backward(
+    tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None
+) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the graph's leaves."""
     if grad_variables is not None:
         grad_tensors = grad_variables

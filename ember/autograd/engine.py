@@ -25,7 +25,7 @@ def _fit(g, shape, dtype, node, i, create_graph):
     if g._data.shape != shape:
         gshape = g._data.shape
         lead = len(gshape) - len(shape)
-        if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[lead:], strict=True)):
+        if lead < 0 or any(s not in (1, gs) for s, gs in zip(shape, gshape[lead:], strict=True)):
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
                 f"{list(gshape)} but expected shape compatible with {list(shape)}"
@@ -41,7 +41,9 @@ def _sum_to(arr, shape):
     if not shape:
         return arr.sum()
     lead = arr.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and arr.shape[i + lead] != 1)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and arr.shape[i + lead] != 1
+    )
     if axes:
         arr = arr.sum(axis=axes, keepdims=True)
     return arr.reshape(shape)
@@ -102,7 +104,9 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
 
     # -- 3. the walk: most recently created node first, like PyTorch ------------------------------
     captured = {}
-    heap = [(-n._seq_nr, id(n), n) for n in root_nodes if deps.get(n, 0) == 0 and (order is None or n in order)]
+    heap = [
+        (-n._seq_nr, id(n), n) for n in root_nodes if deps.get(n, 0) == 0 and (order is None or n in order)
+    ]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
     prev_mode = STATE.enabled
@@ -143,7 +147,9 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                         _release_dep(target, deps, heap)
                     continue
                 if g.__class__ is not F.Tensor and not isinstance(g, F.Tensor):
-                    raise TypeError(f"{node.name()} returned a gradient of type {type(g).__name__}, expected a Tensor")
+                    raise TypeError(
+                        f"{node.name()} returned a gradient of type {type(g).__name__}, expected a Tensor"
+                    )
                 if g._data.shape != shape or g.dtype is not dtype:
                     g = _fit(g, shape, dtype, node, i, create_graph)
                 if is_leaf:
@@ -199,7 +205,8 @@ def _call(node, grads):
         if len(out) > n_in and all(g is None for g in out[n_in:]):
             return out[:n_in]
         raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got {len(out)})"
+            f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got "
+            f"{len(out)})"
         )
     return out
 

@@ -10,12 +10,11 @@ import functools
 import itertools
 
 from .._backend import np
+from .grad_mode import STATE
 
 _ndarray = np.ndarray
 _NEW = object.__new__
 _FROM_NP = None  # ember.dtypes.FROM_NP, set with Tensor below
-
-from .grad_mode import STATE
 
 _seq = itertools.count()
 Tensor = None  # set by ember.tensor once it is defined (avoids an import cycle)
@@ -261,8 +260,10 @@ class Function(metaclass=FunctionMeta):
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
-                                  "autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
 
     vjp = backward
 
@@ -398,7 +399,8 @@ def _finish(cls, ctx, args, out, needs):
         ctx._n_out = len(results)
         if len(results) > 1:  # for zero-filling the grads of outputs that receive none
             ctx._out_meta = [
-                (r._data.shape, r.dtype, r.device) if isinstance(r, Tensor) else ((), None, None) for r in results
+                (r._data.shape, r.dtype, r.device) if isinstance(r, Tensor) else ((), None, None)
+                for r in results
             ]
         nondiff = ctx._non_diff
         for i, r in enumerate(results):

@@ -46,7 +46,10 @@ def _numerical_jacobian(fn, inputs, idx, eps):
         minus = [o._data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
         flat[k] = orig
         cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)])
-    return [np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((o._data.size, 0)) for j, o in enumerate(outs0)]
+    return [
+        np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((o._data.size, 0))
+        for j, o in enumerate(outs0)
+    ]
 
 
 def _analytical_jacobian(fn, inputs, idx):
@@ -114,4 +117,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
         gs = grad(o, targets, list(vs), create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
-    return gradcheck(vjp, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
+    return gradcheck(
+        vjp, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
+    )

@@ -781,7 +781,12 @@ class FmodScalar(Fmod):
 
 # -- public functions ------------------------------------------------------------------------------
 def add(input, other, *, alpha=1, out=None):
-    if isinstance(other, Tensor) and isinstance(input, Tensor) and input.dtype is other.dtype and input.device is other.device:
+    if (
+        isinstance(other, Tensor)
+        and isinstance(input, Tensor)
+        and input.dtype is other.dtype
+        and input.device is other.device
+    ):
         return Add.apply(input, other, alpha)
     a, b, _ = operands(input, other)
     if not isinstance(a, Tensor):
@@ -822,7 +827,12 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
-    if isinstance(other, Tensor) and isinstance(input, Tensor) and input.dtype is other.dtype and input.device is other.device:
+    if (
+        isinstance(other, Tensor)
+        and isinstance(input, Tensor)
+        and input.dtype is other.dtype
+        and input.device is other.device
+    ):
         return Mul.apply(input, other)  # the common case, without the promotion machinery
     a, b, _ = operands(input, other)
     if not isinstance(a, Tensor):
@@ -923,7 +933,7 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
 def _not_for_bool(kernel: str, dt) -> None:
     """PyTorch has no bool kernel for the arithmetic ops beyond add/mul: the same error, by name."""
     if dt is D.bool_:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
@@ -992,7 +1002,10 @@ def where(condition, input=None, other=None):
 
 def masked_fill(input, mask, value):
     if not isinstance(mask, Tensor) or mask.dtype is not D.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask))}")
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{getattr(mask, 'dtype', type(mask))}"
+        )
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(
@@ -1042,7 +1055,7 @@ def _bitwise(ufunc, name):
         a, b, dt = operands(input, other)
         if dt.is_floating_point:
             kind = dt._legacy.removesuffix("Tensor")
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{kind}\'')
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{kind}'")
         return _nograd(_call(ufunc, a, b), dt, a, b)
 
     op.__name__ = name

@@ -225,7 +225,10 @@ def setitem(self, idx, value) -> None:
                 "a view of a leaf Variable that requires grad is being used in an in-place operation."
             )
     inplace(
-        self, lambda old: node.apply(old, np_idx, value, False), (value,), raw=lambda: _raw_set(self, np_idx, value)
+        self,
+        lambda old: node.apply(old, np_idx, value, False),
+        (value,),
+        raw=lambda: _raw_set(self, np_idx, value),
     )
 
 
@@ -366,14 +369,25 @@ def index_fill(input, dim, index, value):
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return take(input, indices.reshape(-1))
-    return gather(input, dim, indices.expand(*[max(a, b) if i != _dim(dim, input.ndim) else b for i, (a, b) in enumerate(zip(input.shape, indices.shape, strict=True))]))
+    return gather(
+        input,
+        dim,
+        indices.expand(
+            *[
+                max(a, b) if i != _dim(dim, input.ndim) else b
+                for i, (a, b) in enumerate(zip(input.shape, indices.shape, strict=True))
+            ]
+        ),
+    )
 
 
 def nonzero(input, *, as_tuple=False):
     nz = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
     if as_tuple:
         return tuple(_wrap(a.astype(np.int64), D.int64, input.device) for a in nz)
-    return _wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64), D.int64, input.device)
+    return _wrap(
+        np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64), D.int64, input.device
+    )
 
 
 def argwhere(input):

@@ -12,7 +12,9 @@ def type_name(dt: D.dtype) -> str:
 
 def check_cast(result: D.dtype, target: D.dtype) -> None:
     if not D.can_cast(result, target):
-        raise RuntimeError(f"result type {type_name(result)} can't be cast to the desired output type {type_name(target)}")
+        raise RuntimeError(
+            f"result type {type_name(result)} can't be cast to the desired output type {type_name(target)}"
+        )
 
 
 def inplace(self: Tensor, graph_fn, others, raw) -> Tensor:

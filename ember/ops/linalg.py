@@ -10,12 +10,19 @@ def _check_same(a, b, name):
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: {_tn(a.dtype)} != {_tn(b.dtype)}"
             if name in ("mm", "addmm", "matmul")
-            else f"{name}: expected both inputs to have the same dtype, but got {_tn(a.dtype)} and {_tn(b.dtype)}"
+            else f"{name}: expected both inputs to have the same dtype, "
+            f"but got {_tn(a.dtype)} and {_tn(b.dtype)}"
         )
 
 
 def _tn(dt):
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "float16": "c10::Half"}.get(dt.name, dt.name)
+    return {
+        "float32": "float",
+        "float64": "double",
+        "int64": "long int",
+        "int32": "int",
+        "float16": "c10::Half",
+    }.get(dt.name, dt.name)
 
 
 class Mm(Op):
@@ -149,7 +156,9 @@ class Addmm(Op):
 
 def _same_dtype(a, b):
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_tn(a.dtype)} != {_tn(b.dtype)}")
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {_tn(a.dtype)} != {_tn(b.dtype)}"
+        )
 
 
 def mm(input, mat2, *, out=None):
@@ -169,16 +178,15 @@ def mv(input, vec, *, out=None):
     _same_dtype(input, vec)
     if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
         raise RuntimeError(
-            f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})"
+            f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), vec "
+            f"({vec.shape[0]})"
         )
     return Mv.apply(input, vec)
 
 
 def dot(input, other, *, out=None):
     if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(
-            f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors"
-        )
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype is not other.dtype:
         raise RuntimeError(
             f"dot : expected both vectors to have same dtype, but found {input.dtype.name.capitalize()} and "
@@ -186,7 +194,8 @@ def dot(input, other, *, out=None):
         )
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(
-            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] to have "
+            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
+            "to have "
             "the same number of elements, but got "
             f"{input.shape[0]} and {other.shape[0]} elements respectively"
         )
@@ -199,7 +208,7 @@ inner = None
 
 def bmm(input, mat2, *, out=None):
     if input.ndim != 3 or mat2.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     _same_dtype(input, mat2)
     return Bmm.apply(input, mat2)
 
@@ -304,7 +313,9 @@ def tensordot(a, b, dims=2):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    return input * beta + bmm(batch1, batch2) * alpha if beta != 1 or alpha != 1 else input + bmm(batch1, batch2)
+    return (
+        input * beta + bmm(batch1, batch2) * alpha if beta != 1 or alpha != 1 else input + bmm(batch1, batch2)
+    )
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
@@ -315,4 +326,18 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return input * beta + bmm(batch1, batch2).sum(0) * alpha
 
 
-__all__ = ["mm", "mv", "dot", "bmm", "matmul", "addmm", "outer", "einsum", "tensordot", "D", "Tensor", "_wrap", "operands"]
+__all__ = [
+    "mm",
+    "mv",
+    "dot",
+    "bmm",
+    "matmul",
+    "addmm",
+    "outer",
+    "einsum",
+    "tensordot",
+    "D",
+    "Tensor",
+    "_wrap",
+    "operands",
+]

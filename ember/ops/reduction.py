@@ -439,8 +439,12 @@ def _arg(fn, input, dim, keepdim):
     d = input._data
     if dim is None:
         r = fn(d.reshape(-1))
-        return _wrap(np.asarray(r, dtype=np.int64).reshape((1,) * d.ndim if keepdim else ()), D.int64, input.device)
-    return _wrap(np.asarray(fn(d, axis=_dim(dim, d.ndim), keepdims=keepdim), dtype=np.int64), D.int64, input.device)
+        return _wrap(
+            np.asarray(r, dtype=np.int64).reshape((1,) * d.ndim if keepdim else ()), D.int64, input.device
+        )
+    return _wrap(
+        np.asarray(fn(d, axis=_dim(dim, d.ndim), keepdims=keepdim), dtype=np.int64), D.int64, input.device
+    )
 
 
 def argmax(input, dim=None, keepdim=False):

@@ -54,7 +54,8 @@ class View(Op):
             out.shape = shape  # raises instead of copying when no view is possible
         except AttributeError:
             raise RuntimeError(
-                "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans "
                 "across two contiguous subspaces). Use .reshape(...) instead."
             ) from None
         return out
@@ -261,8 +262,10 @@ def expand(input, *sizes):
     for i in range(d.ndim):
         if d.shape[i] != 1 and d.shape[i] != shape[i + lead]:
             raise RuntimeError(
-                f"The expanded size of the tensor ({shape[i + lead]}) must match the existing size ({d.shape[i]}) "
-                f"at non-singleton dimension {i + lead}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(d.shape)}"
+                f"The expanded size of the tensor ({shape[i + lead]}) must match the existing size "
+                f"({d.shape[i]}) "
+                f"at non-singleton dimension {i + lead}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                f"{list(d.shape)}"
             )
     if shape == d.shape:
         return as_view(Expand.apply(input, shape), input) if input._rg else input.view(shape)
@@ -392,7 +395,8 @@ def cat(tensors, dim=0, *, out=None):
                 if a != dim and t._data.shape[a] != ref._data.shape[a]:
                     raise RuntimeError(
                         f"Sizes of tensors must match except in dimension {dim}. Expected size "
-                        f"{ref._data.shape[a]} but got size {t._data.shape[a]} for tensor number {i} in the list."
+                        f"{ref._data.shape[a]} but got size {t._data.shape[a]} for tensor number {i} in "
+                        "the list."
                     )
     return Cat.apply(dim, *tensors)
 
@@ -502,7 +506,8 @@ def split(tensor, split_size_or_sections, dim=0):
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
             raise RuntimeError(
-                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                "dimension "
                 f"{dim}), but got split_sizes={sizes}"
             )
     cls = Split if isinstance(split_size_or_sections, int) else SplitWithSizes
