@@ -263,7 +263,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    import numpy as _np  # noqa: PLC0415
+    from ._backend import np as _np  # noqa: PLC0415
 
     return _builtins.bool(
         _np.allclose(
@@ -273,8 +273,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
-    import numpy as _np  # noqa: PLC0415
-
+    from ._backend import np as _np  # noqa: PLC0415
     from .tensor import _wrap  # noqa: PLC0415
 
     o = other._data if isinstance(other, Tensor) else other

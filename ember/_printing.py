@@ -25,7 +25,7 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
+from ._backend import np
 
 __all__ = [
     "PRINT_OPTS",

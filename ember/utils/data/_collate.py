@@ -7,9 +7,8 @@ import copy
 import re
 from collections.abc import Callable
 
-import numpy as np
-
 from ... import dtypes as D
+from ..._backend import np
 from ...creation import as_tensor, tensor
 from ...ops.shape import stack
 from ...tensor import Tensor

@@ -22,10 +22,9 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ... import dtypes as D
 from ... import random as _random
+from ..._backend import np
 from ...creation import empty
 from ._collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
