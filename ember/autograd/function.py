@@ -225,14 +225,6 @@ def _edges(args) -> list:
     return edges
 
 
-def _edge_for(t):
-    """The graph edge for input ``t``: its grad_fn, or an AccumulateGrad for a leaf."""
-    fn = t.grad_fn
-    if fn is None:
-        return (AccumulateGrad(t), 0, t._data.shape, t.dtype)
-    return (fn, t._output_nr, t._data.shape, t.dtype)
-
-
 class Function(metaclass=FunctionMeta):
     """Base of differentiable operations: define static ``forward(ctx, ...)`` and ``backward(ctx, ...)``.
 
@@ -447,6 +439,7 @@ def _save_builtin(ctx, out, saves_output) -> None:
 
 
 def _wrap_ref(*args):
+    """``tensor._wrap``, looked up at call time: tensor.py defines it after this package loads."""
     return _wrap(*args)
 
 
