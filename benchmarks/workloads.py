@@ -121,22 +121,6 @@ def chain_backward(T):
     return step
 
 
-WORKLOADS = {
-    "poly_autograd": poly_autograd,
-    "poly_linear_rmsprop": poly_linear_rmsprop,
-    "dynamic_net_sgd": dynamic_net_sgd,
-    "two_layer_adam": two_layer_adam,
-    "op_add": _op("a + b"),
-    "op_mul_scalar": _op("a * 2.0"),
-    "op_matmul_small": _op("m @ m"),
-    "op_matmul_512": _op("big @ big"),
-    "op_sum": _op("a.sum()"),
-    "op_relu": _op("T.relu(a)"),
-    "op_index": _op("m[3:10, 5]"),
-    "chain_backward": chain_backward,
-}
-
-
 def digits_epoch(T):
     """One training epoch of the digits CNN (examples/digits.py) at batch 64, float32: 1,438 random 8x8
     images through a shuffled DataLoader, CrossEntropyLoss, Adam (random pixels do the same work)."""
@@ -163,4 +147,34 @@ def digits_epoch(T):
     return step
 
 
-WORKLOADS["digits_epoch"] = digits_epoch
+def lstm_2layer(T):
+    """Forward + backward of a 2-layer LSTM: seq 32, batch 16, input and hidden 128."""
+    T.manual_seed(0)
+    lstm = T.nn.LSTM(128, 128, num_layers=2)
+    x = T.randn(32, 16, 128, requires_grad=True)
+
+    def step():
+        out, _ = lstm(x)
+        out.sum().backward()
+        lstm.zero_grad()
+        x.grad = None
+
+    return step
+
+
+WORKLOADS = {
+    "poly_autograd": poly_autograd,
+    "poly_linear_rmsprop": poly_linear_rmsprop,
+    "dynamic_net_sgd": dynamic_net_sgd,
+    "two_layer_adam": two_layer_adam,
+    "op_add": _op("a + b"),
+    "op_mul_scalar": _op("a * 2.0"),
+    "op_matmul_small": _op("m @ m"),
+    "op_matmul_512": _op("big @ big"),
+    "op_sum": _op("a.sum()"),
+    "op_relu": _op("T.relu(a)"),
+    "op_index": _op("m[3:10, 5]"),
+    "chain_backward": chain_backward,
+    "digits_epoch": digits_epoch,
+    "lstm_2layer": lstm_2layer,
+}
