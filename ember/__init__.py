@@ -71,6 +71,7 @@ from .ops.elementwise import (
     add,
     asin,
     atan,
+    atan2,
     bitwise_and,
     bitwise_not,
     bitwise_or,
@@ -79,10 +80,14 @@ from .ops.elementwise import (
     clamp,
     clamp_max,
     clamp_min,
+    copysign,
     cos,
     cosh,
+    digamma,
     div,
     eq,
+    erfc,
+    erfinv,
     exp,
     exp2,
     expm1,
@@ -92,14 +97,18 @@ from .ops.elementwise import (
     frac,
     ge,
     gt,
+    hypot,
     isfinite,
     isinf,
     isnan,
     le,
+    lerp,
+    lgamma,
     log,
     log1p,
     log2,
     log10,
+    logaddexp,
     logical_and,
     logical_not,
     logical_or,
@@ -109,8 +118,10 @@ from .ops.elementwise import (
     maximum,
     minimum,
     mul,
+    nan_to_num,
     ne,
     neg,
+    polygamma,
     pow,
     reciprocal,
     relu,
@@ -129,10 +140,13 @@ from .ops.elementwise import (
     tanh,
     trunc,
     where,
-)  # fmt: skip
+    xlogy,
+)  # fmt: skip  # fmt: skip
 from .ops.indexing import (
     argwhere,
     gather,
+    index_add,
+    index_copy,
     index_put,
     index_select,
     masked_select,
@@ -142,7 +156,23 @@ from .ops.indexing import (
     take,
     take_along_dim,
 )  # fmt: skip
-from .ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, einsum, ger, matmul, mm, mv, outer, tensordot
+from .ops.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    cross,
+    dot,
+    einsum,
+    ger,
+    kron,
+    matmul,
+    mm,
+    mv,
+    outer,
+    tensordot,
+)
 from .ops.nn_ops import erf, log_softmax, softmax
 from .ops.reduction import (
     all,
@@ -165,6 +195,7 @@ from .ops.reduction import (
     std,
     std_mean,
     sum,
+    trace,
     var,
     var_mean,
 )  # fmt: skip
@@ -172,12 +203,15 @@ from .ops.shape import (
     atleast_1d,
     atleast_2d,
     atleast_3d,
+    broadcast_tensors,
     broadcast_to,
     cat,
     chunk,
     clone,
     concat,
     concatenate,
+    diag,
+    diag_embed,
     diagonal,
     dstack,
     flatten,
@@ -185,13 +219,16 @@ from .ops.shape import (
     fliplr,
     flipud,
     hstack,
+    meshgrid,
     moveaxis,
     movedim,
     narrow,
     permute,
     ravel,
+    repeat_interleave,
     reshape,
     roll,
+    rot90,
     select,
     split,
     squeeze,
@@ -202,11 +239,14 @@ from .ops.shape import (
     tensor_split,
     tile,
     transpose,
+    tril,
+    triu,
     unbind,
     unflatten,
     unsqueeze,
     vstack,
 )  # fmt: skip
+from .ops.sorting import argsort, cummax, cummin, kthvalue, median, mode, msort, quantile, sort, topk, unique
 from .random import (
     Generator,
     default_generator,
@@ -244,6 +284,7 @@ subtract = sub
 divide = div
 true_divide = div
 arcsin, arccos, arctan = asin, acos, atan
+arctan2 = atan2
 
 
 def is_tensor(obj) -> bool:

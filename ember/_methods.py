@@ -405,8 +405,54 @@ def _apply_methods() -> None:
         "index_fill_": lambda s, d, i, v: _assign(s, I.index_fill(s, d, i, v)),
     }
     from .ops import nn_ops as N  # noqa: PLC0415 - imports this module's siblings
+    from .ops import sorting as O  # noqa: PLC0415
 
     m.update({"softmax": N.softmax, "log_softmax": N.log_softmax, "erf": N.erf})
+    m.update(
+        {
+            "tril": S.tril,
+            "triu": S.triu,
+            "tril_": lambda s, k=0: _assign(s, S.tril(s, k)),
+            "triu_": lambda s, k=0: _assign(s, S.triu(s, k)),
+            "trace": R.trace,
+            "diag": S.diag,
+            "diag_embed": S.diag_embed,
+            "lerp": f.lerp,
+            "lerp_": lambda s, e, w: _assign(s, f.lerp(s, e, w)),
+            "index_add": I.index_add,
+            "index_add_": lambda s, d, i, src, alpha=1: _assign(s, I.index_add(s, d, i, src, alpha=alpha)),
+            "index_copy": I.index_copy,
+            "index_copy_": lambda s, d, i, src: _assign(s, I.index_copy(s, d, i, src)),
+            "repeat_interleave": S.repeat_interleave,
+            "atan2": f.atan2,
+            "arctan2": f.atan2,
+            "hypot": f.hypot,
+            "xlogy": f.xlogy,
+            "logaddexp": f.logaddexp,
+            "copysign": f.copysign,
+            "nan_to_num": f.nan_to_num,
+            "nan_to_num_": _iunary(f.nan_to_num),
+            "erfc": f.erfc,
+            "erfinv": f.erfinv,
+            "lgamma": f.lgamma,
+            "digamma": f.digamma,
+            "polygamma": lambda s, n: f.polygamma(n, s),
+            "sort": O.sort,
+            "argsort": O.argsort,
+            "msort": O.msort,
+            "topk": O.topk,
+            "kthvalue": O.kthvalue,
+            "median": O.median,
+            "mode": O.mode,
+            "cummax": O.cummax,
+            "cummin": O.cummin,
+            "quantile": O.quantile,
+            "unique": O.unique,
+            "cross": L.cross,
+            "kron": L.kron,
+            "rot90": S.rot90,
+        }
+    )
     for name, fn in m.items():
         setattr(T, name, fn)
     T.T = property(lambda s: S.permute(s, *reversed(range(s.ndim))))

@@ -392,3 +392,124 @@ def nonzero(input, *, as_tuple=False):
 
 def argwhere(input):
     return nonzero(input)
+
+
+# -- index_add / index_copy ------------------------------------------------------------------------------
+_SCALAR_NAMES = {
+    D.float32: "Float",
+    D.float64: "Double",
+    D.float16: "Half",
+    D.bfloat16: "BFloat16",
+    D.bool_: "Bool",
+}
+
+
+def _index_args(name, input, dim, index, source):
+    """Check index_add/index_copy operands as torch does; returns (dim, index array)."""
+    nd = input._data.ndim
+    dim = _dim(dim, nd)
+    if not isinstance(index, Tensor) or index.dtype not in (D.int64, D.int32):
+        got = (
+            _SCALAR_NAMES.get(index.dtype, index.dtype) if isinstance(index, Tensor) else type(index).__name__
+        )
+        raise RuntimeError(f"{name}_(): Expected dtype int32/int64 for index but got: {got}")
+    if index._data.ndim > 1:
+        raise IndexError(f"{name}_(): Index is supposed to be a vector, but got dim: {index._data.ndim}")
+    idx = index._data.reshape(-1).astype(np.int64)
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            f"{name}_(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type"
+        )
+    ss = source._data.shape
+    if nd and len(ss):
+        if len(ss) != nd:
+            raise IndexError(
+                f"{name}_(): When source and destination are not scalars, their dimensionality must match. "
+                f"Source dimensionality ({len(ss)}), destination dimensionality ({nd})"
+            )
+        if ss[dim] != len(idx):
+            raise RuntimeError(
+                f"{name}_(): Number of indices ({len(idx)}) should be equal to source.size(dim): "
+                f"({ss[dim]}), for dim: {dim}"
+            )
+        if any(a != b for i, (a, b) in enumerate(zip(ss, input._data.shape, strict=True)) if i != dim):
+            raise RuntimeError(
+                "source tensor shape must match self tensor shape, excluding the specified dimension. "
+                f"Got self.shape = {list(input._data.shape)} source.shape = {list(ss)}"
+            )
+    elif source._data.size != len(idx) * (
+        int(np.prod(input._data.shape)) // max(input._data.shape[dim] if nd else 1, 1)
+    ):
+        raise RuntimeError(f"{name}_(): Number of indices ({len(idx)}) should be equal to source.size(dim)")
+    size = input._data.shape[dim] if nd else 1
+    bad = (idx < -size) | (idx >= size)
+    if bad.any():
+        msg = f"index {int(idx[bad][0])} is out of bounds for dimension {dim} with size {size}"
+        raise (RuntimeError(msg) if name == "index_add" else IndexError(f"{name}_(): {msg}"))
+    return dim, np.where(idx < 0, idx + size, idx)
+
+
+class IndexAdd(Op):
+    """y = x with alpha*src added at index along dim;  dx = g,  dsrc = alpha * g.index_select(dim, index)"""
+
+    @staticmethod
+    def forward(ctx, x, dim, idx, src, alpha):
+        ctx.dim, ctx.idx, ctx.alpha, ctx.sshape = dim, idx, alpha, src._data.shape
+        out = x._data.copy()
+        s = src._data.reshape(tuple(len(idx) if i == dim else n for i, n in enumerate(out.shape)))
+        if out.ndim == 0:
+            out[...] += s.sum() * alpha if alpha != 1 else s.sum()
+            return out
+        np.add.at(out, (slice(None),) * dim + (idx,), s * alpha if alpha != 1 else s)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gs = None
+        if ctx.needs_input_grad[3]:
+            gs = _select(g, ctx.dim, ctx.idx).reshape(ctx.sshape)
+            if ctx.alpha != 1:
+                gs = gs * ctx.alpha
+        return g, None, None, gs, None
+
+
+class IndexCopy(Op):
+    """y = x with src written at index along dim;  dx = g with those slices zeroed,  dsrc = g at index"""
+
+    @staticmethod
+    def forward(ctx, x, dim, idx, src):
+        ctx.dim, ctx.idx, ctx.sshape = dim, idx, src._data.shape
+        out = x._data.copy()
+        if out.ndim == 0:
+            out[...] = src._data.reshape(())
+            return out
+        out[(slice(None),) * dim + (idx,)] = src._data.reshape(
+            tuple(len(idx) if i == dim else n for i, n in enumerate(out.shape))
+        )
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = gs = None
+        ix = _wrap(ctx.idx, D.int64, g.device)
+        if ctx.needs_input_grad[0]:
+            gx = g.index_fill(ctx.dim, ix, 0) if g.ndim else g * 0
+        if ctx.needs_input_grad[3]:
+            gs = _select(g, ctx.dim, ctx.idx).reshape(ctx.sshape)
+        return gx, None, None, gs
+
+
+def _select(g, dim, idx):
+    if g.ndim == 0:
+        return g.reshape(1).expand(len(idx))
+    return index_select(g, dim, _wrap(idx, D.int64, g.device))
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    dim, idx = _index_args("index_add", input, dim, index, source)
+    return IndexAdd.apply(input, dim, idx, source, alpha)
+
+
+def index_copy(input, dim, index, source):
+    dim, idx = _index_args("index_copy", input, dim, index, source)
+    return IndexCopy.apply(input, dim, idx, source)

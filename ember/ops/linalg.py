@@ -341,3 +341,65 @@ __all__ = [
     "_wrap",
     "operands",
 ]
+
+
+class LinalgCross(Op):
+    """z = x × y along dim (length 3);  dx = y × g,  dy = g × x"""
+
+    @staticmethod
+    def forward(ctx, x, y, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(x, y)
+        return np.asarray(np.cross(x._data, y._data, axis=dim), order="C")
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nig = ctx.needs_input_grad
+        gx = LinalgCross.apply(y, g, ctx.dim) if nig[0] else None
+        gy = LinalgCross.apply(g, x, ctx.dim) if nig[1] else None
+        return gx, gy, None
+
+
+def cross(input, other, dim=None):
+    from ..tensor import _dim  # noqa: PLC0415
+    from .shape import broadcast_tensors  # noqa: PLC0415
+
+    if input.dtype is not other.dtype:
+        raise RuntimeError(
+            "linalg.cross: expected input and other to have the same dtype, "
+            f"but got {input.dtype} and {other.dtype}"
+        )
+    x, y = broadcast_tensors(input, other)
+    if dim is None:  # the first dimension of size 3, with PyTorch's deprecation warning
+        import warnings  # noqa: PLC0415
+
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\n"
+            "Please either pass the dim explicitly or simply use torch.linalg.cross.\n"
+            "The default value of dim will change to agree with that of linalg.cross in a future release.",
+            UserWarning,
+            stacklevel=2,
+        )
+        dim = next((i for i, n in enumerate(x._data.shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    d = _dim(dim, x._data.ndim)
+    if x._data.shape[d] != 3:
+        n = x._data.shape[d]
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {n} and {n}")
+    return LinalgCross.apply(x, y, d)
+
+
+def kron(input, other):
+    """Kronecker product, composite (as PyTorch's): interleaved broadcast multiply, then one reshape."""
+    from .shape import Reshape  # noqa: PLC0415
+
+    nd = max(input._data.ndim, other._data.ndim)
+    a = input.reshape((1,) * (nd - input._data.ndim) + tuple(input._data.shape))
+    b = other.reshape((1,) * (nd - other._data.ndim) + tuple(other._data.shape))
+    sa, sb = a._data.shape, b._data.shape
+    a2 = a.reshape(tuple(v for n in sa for v in (n, 1)))
+    b2 = b.reshape(tuple(v for n in sb for v in (1, n)))
+    prod = a2 * b2
+    return Reshape.apply(prod, tuple(m * n for m, n in zip(sa, sb, strict=True)))

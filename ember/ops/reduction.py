@@ -571,3 +571,29 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if isinstance(dim, int):
         dim = (dim,)
     return VectorNorm.apply(input, float(p), _axes(dim, input._data.ndim), keepdim)
+
+
+class Trace(Op):
+    """y = sum of the main diagonal of a matrix;  dx = g on the diagonal, zeros elsewhere"""
+
+    @staticmethod
+    def forward(ctx, x):
+        d = x._data
+        if d.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {d.ndim}")
+        ctx.shape = d.shape
+        r = np.trace(d)
+        if d.dtype.kind in "biu":
+            r = r.astype(np.int64)
+        return np.asarray(r)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .shape import DiagonalScatter  # noqa: PLC0415
+
+        n = builtins.min(ctx.shape)
+        return DiagonalScatter.apply(g.expand(n), ctx.shape, 0, 0, 1)
+
+
+def trace(input):
+    return Trace.apply(input)

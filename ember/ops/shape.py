@@ -757,3 +757,188 @@ class Roll(Op):
         s = ctx.shifts
         back = tuple(-v for v in s) if isinstance(s, tuple) else -s
         return roll(g, back, ctx.dims), None, None
+
+
+# -- triangles, diagonals and grids ---------------------------------------------------------------------
+class Tril(Op):
+    """y = x with the elements above (tril) or below (triu) diagonal k zeroed;  dx = the same of g"""
+
+    @staticmethod
+    def forward(ctx, x, k, upper):
+        ctx.k, ctx.upper = k, upper
+        d = x._data
+        if d.ndim < 2:
+            raise RuntimeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 dimensions")
+        return np.triu(d, k) if upper else np.tril(d, k)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.triu(ctx.k) if ctx.upper else g.tril(ctx.k)), None, None
+
+
+class Triu(Tril):
+    pass
+
+
+def tril(input, diagonal=0):
+    return Tril.apply(input, int(diagonal), False)
+
+
+def triu(input, diagonal=0):
+    return Triu.apply(input, int(diagonal), True)
+
+
+class DiagEmbed(Op):
+    """y = zeros with the last dim of x written on the (offset, d1, d2) diagonal;  dx = that diagonal of g"""
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        d = x._data
+        n = d.shape[-1] + abs(offset)
+        shape = list(d.shape[:-1])
+        for p in sorted((d1, d2)):
+            shape.insert(p, n)
+        z = np.zeros(shape, d.dtype)
+        _diag_view(z, offset, d1, d2)[...] = d
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        return diagonal(g, *ctx.args), None, None, None
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input._data.ndim + 1
+    d1, d2 = _dim(dim1, nd), _dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return DiagEmbed.apply(input, int(offset), d1, d2)
+
+
+class DiagCopy(Diagonal):
+    """torch.diag of a matrix: the diagonal as a copy"""
+
+    _node_name = "DiagonalBackward0_copy"
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        return Diagonal.forward(ctx, x, offset, d1, d2).copy()
+
+
+def diag(input, diagonal=0):
+    nd = input._data.ndim
+    if nd == 1:
+        return DiagEmbed.apply(input, int(diagonal), 0, 1)
+    if nd == 2:
+        return DiagCopy.apply(input, int(diagonal), 0, 1)
+    raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{nd}D")
+
+
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = ()
+    for t in tensors:  # pairwise, for PyTorch's message on a mismatch
+        a, b = shape, t._data.shape
+        n = max(len(a), len(b))
+        a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+        for i, (p, q) in enumerate(zip(a, b, strict=True)):
+            if p not in (q, 1) and q != 1:
+                raise RuntimeError(
+                    f"The size of tensor a ({p}) must match the size of tensor b ({q}) "
+                    f"at non-singleton dimension {i}"
+                )
+        shape = tuple(q if p == 1 else p for p, q in zip(a, b, strict=True))
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(
+                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: " + str(t)
+            )
+    ts = [t.reshape(-1) if t._data.ndim == 0 else t for t in tensors]
+    pos = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:  # the first two inputs index the columns and the rows
+        pos[0], pos[1] = 1, 0
+    shape = [0] * len(ts)
+    for t, p in zip(ts, pos, strict=True):
+        shape[p] = t._data.shape[0]
+    n = len(ts)
+    out = [
+        t.view(*[-1 if j == p else 1 for j in range(n)]).expand(shape) for t, p in zip(ts, pos, strict=True)
+    ]
+    return tuple(out)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:  # torch.repeat_interleave(counts): each index i repeated counts[i] times
+        counts = input._data
+        if counts.ndim > 1 or counts.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if (counts < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        return _wrap(
+            np.repeat(np.arange(counts.shape[0] if counts.ndim else 1), counts), D.int64, input.device
+        )
+    x = input
+    if dim is None:
+        x, dim = input.reshape(-1), 0
+    d = _dim(dim, x._data.ndim)
+    if x._data.ndim == 0:
+        x = x.reshape(1)
+    n = x._data.shape[d]
+    if isinstance(repeats, Tensor):
+        r = repeats._data
+        if r.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if r.dtype.kind not in "iu":
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{repeats.dtype}'")
+        r = np.broadcast_to(r.reshape(-1), (n,)) if r.size == 1 else r
+        if r.shape[0] != n:
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got "
+                f"repeats.size(0) = {r.shape[0]} and input.size({d}) = {n}"
+            )
+        if (r < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        return x.index_select(d, _wrap(np.repeat(np.arange(n), r), D.int64, x.device))
+    repeats = int(repeats)
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    shape = list(x._data.shape)
+    big = shape[: d + 1] + [repeats] + shape[d + 1 :]
+    out = shape[:d] + [n * repeats] + shape[d + 1 :]
+    return x.unsqueeze(d + 1).expand(big).clone().view(out)
+
+
+class Rot90(Op):
+    """y = x turned k quarter turns in the plane dims (first towards second);  dx = g turned back"""
+
+    @staticmethod
+    def forward(ctx, x, k, dims):
+        ctx.k, ctx.dims = k, dims
+        return np.asarray(np.rot90(x._data, k, dims), order="C")
+
+    @staticmethod
+    def backward(ctx, g):
+        return rot90(g, -ctx.k, ctx.dims), None, None
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    dims = tuple(dims)
+    nd = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if nd < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    d0, d1 = _dim(dims[0], nd), _dim(dims[1], nd)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    return Rot90.apply(input, int(k) % 4, (d0, d1))
