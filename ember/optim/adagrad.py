@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .._backend import np
 from ..tensor import Tensor, _wrap
-from .optimizer import Optimizer, _arr, _scalar, _scalar_tensor, addcdiv_, addcmul_, fma
+from .optimizer import Optimizer, _arr, _scalar, _scalar_tensor, addcdiv_, addcmul_, fma, next_step
 
 __all__ = ["Adagrad"]
 
@@ -91,9 +91,7 @@ class Adagrad(Optimizer):
         lr, lr_decay, weight_decay, eps, maximize = options
         for _, param, grad, state in items:
             state_sum = _arr(state["sum"])
-            step_t = state["step"]._data
-            step_t += 1
-            step = float(step_t)
+            step = next_step(state)
             g = np.negative(grad) if maximize else grad
             if weight_decay != 0:
                 g = fma(weight_decay, param, g)

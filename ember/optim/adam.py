@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from .._backend import np
 from ..tensor import Tensor
-from .optimizer import Optimizer, _arr, _scalar, _scalar_tensor, _zeros_like, addcdiv_, addcmul_, fma, lerp_
+from .optimizer import (
+    Optimizer,
+    _arr,
+    _scalar,
+    _scalar_tensor,
+    _zeros_like,
+    adam_grad,
+    adam_moments_,
+    addcdiv_,
+    next_step,
+)
 
 __all__ = ["Adam"]
 
@@ -116,19 +126,10 @@ class Adam(Optimizer):
         lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = options
         for _, param, grad, state in items:
             exp_avg, exp_avg_sq = _arr(state["exp_avg"]), _arr(state["exp_avg_sq"])
-            step_t = state["step"]._data
-            step_t += 1
-            step = float(step_t)
-            g = np.negative(grad) if maximize else grad
-            if weight_decay != 0:
-                if decoupled:
-                    np.multiply(param, 1 - lr * weight_decay, out=param)
-                else:
-                    g = fma(weight_decay, param, g)
+            step = next_step(state)
+            g = adam_grad(param, grad, lr, weight_decay, maximize, decoupled)
 
-            lerp_(exp_avg, g, 1 - beta1)
-            np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-            addcmul_(exp_avg_sq, g, g, 1 - beta2)
+            adam_moments_(exp_avg, exp_avg_sq, g, beta1, beta2)
 
             bias_correction1 = 1 - beta1**step
             bias_correction2 = 1 - beta2**step

@@ -6,7 +6,17 @@ from __future__ import annotations
 from .._backend import np
 from ..tensor import Tensor
 from .adam import _check_args
-from .optimizer import Optimizer, _arr, _scalar, _scalar_tensor, _zeros_like, addcdiv_, addcmul_, fma, lerp_
+from .optimizer import (
+    Optimizer,
+    _arr,
+    _scalar,
+    _scalar_tensor,
+    _zeros_like,
+    adam_grad,
+    adam_moments_,
+    addcdiv_,
+    next_step,
+)
 
 __all__ = ["NAdam"]
 
@@ -94,16 +104,9 @@ class NAdam(Optimizer):
         for _, param, grad, state in items:
             exp_avg, exp_avg_sq = _arr(state["exp_avg"]), _arr(state["exp_avg_sq"])
             mu_product = state["mu_product"]._data
-            step_t = state["step"]._data
-            step_t += 1
-            step = float(step_t)
+            step = next_step(state)
             bias_correction2 = 1 - beta2**step
-            g = np.negative(grad) if maximize else grad
-            if weight_decay != 0:
-                if decoupled:
-                    np.multiply(param, 1 - lr * weight_decay, out=param)
-                else:
-                    g = fma(weight_decay, param, g)
+            g = adam_grad(param, grad, lr, weight_decay, maximize, decoupled)
 
             # the momentum cache mu_t and mu_{t+1}; mu_product is a float32 tensor in PyTorch, so its
             # running product rounds to float32 at every step, even for float64 parameters
@@ -111,9 +114,7 @@ class NAdam(Optimizer):
             mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
             np.multiply(mu_product, mu, out=mu_product)
 
-            lerp_(exp_avg, g, 1 - beta1)
-            np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-            addcmul_(exp_avg_sq, g, g, 1 - beta2)
+            adam_moments_(exp_avg, exp_avg_sq, g, beta1, beta2)
             denom = np.divide(exp_avg_sq, bias_correction2)
             np.sqrt(denom, out=denom)
 

@@ -174,6 +174,32 @@ def addcmul_(y, t1, t2, value: float) -> None:
         fma(t2, np.multiply(t1, value), y, out=y, scratch=True)  # the temporary in x, where scratch applies
 
 
+def next_step(state: dict) -> float:
+    """Advance the per-parameter step counter (a tensor, as in PyTorch) and return the new count."""
+    step_t = state["step"]._data
+    step_t += 1
+    return float(step_t)
+
+
+def adam_grad(param, grad, lr: float, weight_decay: float, maximize: bool, decoupled: bool):
+    """The gradient an Adam-family step uses: negated to maximize, plus L2 weight decay; decoupled
+    (AdamW-style) decay instead shrinks ``param`` in place."""
+    g = np.negative(grad) if maximize else grad
+    if weight_decay != 0:
+        if decoupled:
+            np.multiply(param, 1 - lr * weight_decay, out=param)
+        else:
+            g = fma(weight_decay, param, g)
+    return g
+
+
+def adam_moments_(exp_avg, exp_avg_sq, g, beta1: float, beta2: float) -> None:
+    """The first and second moment updates, in PyTorch's order (lerp; mul then addcmul)."""
+    lerp_(exp_avg, g, 1 - beta1)
+    np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
+    addcmul_(exp_avg_sq, g, g, 1 - beta2)
+
+
 def addcdiv_(y, t1, t2, value: float) -> None:
     """``y.addcdiv_(t1, t2, value)`` = ``y + (value * t1) / t2``."""
     t = np.multiply(t1, value) if value != 1 else t1.copy()
