@@ -109,6 +109,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
     ]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
+    Tensor = F.Tensor
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     try:
@@ -126,9 +127,15 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                     if not retain_graph:
                         node._release()
                     continue
-            in_grads = _call(node, grads)
-            if not retain_graph:
-                node._release()
+            if len(grads) == 1 and grads[0] is not None:  # the usual node: one output, one gradient
+                in_grads = node._backward(grads)
+                if type(in_grads) is not tuple or len(in_grads) != len(edges):
+                    in_grads = _check_count(node, in_grads)
+            else:
+                in_grads = _call(node, grads)
+            if not retain_graph and node._saved is not None:
+                node._saved = None
+                node._freed = True
             if node._hooks:
                 for h in node._hooks:
                     r = h(in_grads, tuple(grads))
@@ -146,7 +153,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
                     if not is_leaf:
                         _release_dep(target, deps, heap)
                     continue
-                if g.__class__ is not F.Tensor and not isinstance(g, F.Tensor):
+                if g.__class__ is not Tensor and not isinstance(g, Tensor):
                     raise TypeError(
                         f"{node.name()} returned a gradient of type {type(g).__name__}, expected a Tensor"
                     )
@@ -197,7 +204,11 @@ def _call(node, grads):
             meta = getattr(node, "_out_meta", None)
             if meta is not None:
                 grads = [g if g is not None else F._zeros(*meta[i]) for i, g in enumerate(grads)]
-    out = node._backward(grads)
+    return _check_count(node, node._backward(grads))
+
+
+def _check_count(node, out):
+    """A backward's result as a tuple of one gradient per input, with PyTorch's error otherwise."""
     if type(out) is not tuple:
         out = (out,)
     n_in = len(node._edges)
