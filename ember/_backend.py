@@ -70,11 +70,7 @@ class Device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            try:
-                other = Device(other)
-            except (RuntimeError, ValueError):
-                return False
+        # as PyTorch: a device never equals a string (``device("cpu") == "cpu"`` is False)
         return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self) -> int:

@@ -76,6 +76,8 @@ class Tensor:
     )
     # rarely-set fields live in __dict__ with these class-level defaults
     _base = None
+    _vver = 0  # a view's version when its grad_fn was last built from its base
+    _nograd_view = False  # a view of a graph tensor made under no_grad
     _hooks = None
     _retains_grad = False
     _view_fn = None
@@ -530,7 +532,7 @@ _CPP_NAMES = {
 
 def _rebuild(arr, dtype_name, device, requires_grad):
     t = _wrap(np.array(arr), D._by_name(dtype_name))
-    if device != "cpu":
+    if str(device) != "cpu":
         t = t.to(device)
     t._rg = requires_grad
     return t

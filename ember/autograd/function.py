@@ -48,7 +48,13 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        return tuple((None, 0) if e is None else (e[0], e[1]) for e in self._edges)
+        # a scalar operand of +, -, *, / counts: PyTorch wraps it in a tensor
+        nt = getattr(self._edges, "_nt", ())
+        if nt and getattr(self, "_scalar_operands", False):
+            nt = [i for i in nt if i > 1]
+        return tuple(
+            (None, 0) if e is None else (e[0], e[1]) for i, e in enumerate(self._edges) if i not in nt
+        )
 
     @property
     def metadata(self) -> dict:
@@ -205,24 +211,57 @@ class FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         node_name = attrs.get("_node_name") or f"{name}Backward{getattr(cls, '_backward_suffix', '')}"
-        cls._backward_cls = type(node_name, (BackwardFunction,), {"_forward_cls": cls})
+        cls._backward_cls = type(
+            node_name,
+            (BackwardFunction,),
+            {"_forward_cls": cls, "_scalar_operands": attrs.get("_scalar_operands", False)},
+        )
         # the separate setup_context form: forward takes no ctx
         cls._setup_form = any("setup_context" in vars(b) for b in cls.__mro__ if b.__name__ != "Function")
 
 
 def _edges(args) -> list:
-    """One edge per argument: None, or (node, output_nr, shape, dtype) for a tensor that requires grad."""
+    """One edge per argument: None, or (node, output_nr, shape, dtype) for a tensor that requires grad.
+
+    A non-tensor argument gets ``None`` too; the returned list then carries ``_nt`` (their positions),
+    so ``next_functions`` can list tensor inputs only, as PyTorch's does.
+    """
     edges = []
     for b in args:
-        if isinstance(b, Tensor) and b._rg:
-            fn = b.grad_fn
-            if fn is None:
-                edges.append((AccumulateGrad(b), 0, b._data.shape, b.dtype))
+        if isinstance(b, Tensor):
+            if b._rg:
+                fn = b.grad_fn
+                if b._base is not None and b._vver != b._vc[0]:
+                    fn = _refresh_view(b)
+                if fn is None:
+                    edges.append((AccumulateGrad(b), 0, b._data.shape, b.dtype))
+                else:
+                    edges.append((fn, b._output_nr, b._data.shape, b.dtype))
             else:
-                edges.append((fn, b._output_nr, b._data.shape, b.dtype))
+                edges.append(None)
         else:
-            edges.append(None)
+            edges.append(_NT)
+    if _NT in edges:
+        nt = tuple(i for i, e in enumerate(edges) if e is _NT)
+        edges = _EdgeList(None if e is _NT else e for e in edges)
+        edges._nt = nt
     return edges
+
+
+_NT = object()  # marks a non-tensor argument while edges are collected
+
+
+class _EdgeList(list):
+    """Edges of a node some of whose arguments were not tensors (``_nt``: their positions)."""
+
+    __slots__ = ("_nt",)
+
+
+def _refresh_view(t):
+    """Rebuild a view's grad_fn from its base after an in-place change to either (PyTorch does the same)."""
+    from ..ops.inplace import refresh_view  # noqa: PLC0415 - ops import this module
+
+    return refresh_view(t)
 
 
 class Function(metaclass=FunctionMeta):

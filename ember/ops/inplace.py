@@ -22,21 +22,16 @@ def inplace(self: Tensor, graph_fn, others, raw) -> Tensor:
 
     Without a graph to record, ``raw()`` writes the new values directly. With one, ``graph_fn(old)``
     computes the result out of place from a copy of the old values, the values are written back into
-    ``self``'s storage (so views see them) and ``self`` takes the new node as its grad_fn.
+    ``self``'s storage (so views see them) and ``self`` takes the new node as its grad_fn. A view
+    rebases its base instead (see ``_inplace_view``).
     """
-    if STATE.enabled and (self._rg or any(isinstance(o, Tensor) and o._rg for o in others)):
-        if self.grad_fn is None and self._rg:
+    if STATE.enabled and (
+        self._rg or self._nograd_view or any(isinstance(o, Tensor) and o._rg for o in others)
+    ):
+        if self.grad_fn is None and self._rg and self._base is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        base = self._base
-        if base is not None and base._rg:
-            if base.grad_fn is None:
-                raise RuntimeError(
-                    "a view of a leaf Variable that requires grad is being used in an in-place operation."
-                )
-            raise NotImplementedError(
-                "ember does not yet support in-place operations on a view of a tensor that is part of an "
-                "autograd graph; apply the operation out of place (y = op(y)) instead."
-            )
+        if self._base is not None:
+            return _inplace_view(self, graph_fn)
         old = _wrap(self._data.copy(), self.dtype, self.device)
         old._rg, old.grad_fn, old._output_nr = self._rg, self.grad_fn, self._output_nr
         res = graph_fn(old)
@@ -48,6 +43,133 @@ def inplace(self: Tensor, graph_fn, others, raw) -> Tensor:
     raw()
     self._bump()
     return self
+
+
+# NOTE [ in-place on a view ]
+# PyTorch's approach, in index form: the view's elements are positions ``pos`` in its base (found from
+# the two arrays' strides, so any chain of views works). The op runs on ``old_base[pos]``; the base
+# takes a CopySlices node (old base with ``pos`` replaced by the result) and the view's grad_fn is
+# rebuilt from the new base. Other views of the base rebuild theirs when next used, on seeing the
+# version counter moved (``_edges`` in autograd/function.py).
+
+
+def _inplace_view(self: Tensor, graph_fn) -> Tensor:
+    base = self._base
+    if base._rg and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if self._nograd_view:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+            "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+            "moving both the view and the inplace either both inside the no_grad block (if you don't want "
+            "the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+        )
+    multi = self.__dict__.get("_multi_view")
+    if multi is not None:
+        raise RuntimeError(
+            f"Output {self._output_nr} of {multi} is a view and is being modified inplace. This view is the "
+            "output of a function that returns multiple views. Such functions do not allow the output views "
+            "to be modified inplace. You should replace the inplace operation by an out-of-place one."
+        )
+    pos = _positions(base._data, self._data)
+    old_base = _wrap(base._data.copy(), base.dtype, base.device)
+    old_base._rg, old_base.grad_fn, old_base._output_nr = base._rg, base.grad_fn, base._output_nr
+    res = graph_fn(ViewOf.apply(old_base, pos))
+    check_cast(res.dtype, self.dtype)
+    new_base = CopySlices.apply(old_base, pos, res)
+    _write(self, res._data)
+    self._bump()
+    base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, True
+    refresh_view(self)
+    return self
+
+
+def refresh_view(view: Tensor):
+    """Give ``view`` a grad_fn that reads it out of its base's current history; returns it."""
+    base = view._base
+    view.__dict__["_vver"] = view._vc[0]
+    if not base._rg:
+        return view.grad_fn
+    from ..autograd.grad_mode import enable_grad  # noqa: PLC0415
+
+    with enable_grad():
+        v = ViewOf.apply(base, _positions(base._data, view._data))
+    view.grad_fn, view._output_nr, view._rg = v.grad_fn, 0, True
+    return view.grad_fn
+
+
+def _addresses(a, origin: int, item: int):
+    """Each element's storage offset (in elements) from ``origin``, as an array of ``a``'s shape."""
+    off = np.full(a.shape, (a.__array_interface__["data"][0] - origin) // item, dtype=np.int64)
+    for axis, (n, st) in enumerate(zip(a.shape, a.strides, strict=True)):
+        shape = [1] * a.ndim
+        shape[axis] = n
+        off = off + (np.arange(n, dtype=np.int64) * (st // item)).reshape(shape)
+    return off
+
+
+def _positions(base, view):
+    """For each element of ``view``, its flat (C-order) index in ``base``, which it shares storage with."""
+    item = base.itemsize
+    origin = base.__array_interface__["data"][0]
+    addr = _addresses(base, origin, item)
+    lo = int(addr.min()) if addr.size else 0
+    lut = np.full(int(addr.max()) - lo + 1 if addr.size else 1, -1, dtype=np.int64)
+    lut[(addr - lo).reshape(-1)] = np.arange(base.size, dtype=np.int64)
+    return lut[_addresses(view, origin, item) - lo]
+
+
+class ViewOf(Op):
+    """y = base.flatten()[pos] (a view, in index form);  dbase = g scattered back to pos"""
+
+    _node_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, base, pos):
+        ctx.shape, ctx.pos = base._data.shape, pos
+        return base._data.reshape(-1)[pos]
+
+    @staticmethod
+    def backward(ctx, g):
+        return ScatterTo.apply(g, ctx.pos, ctx.shape), None
+
+
+class ScatterTo(Op):
+    """y = zeros(shape) with y.flatten()[pos] = g;  dg = dy.flatten()[pos]"""
+
+    @staticmethod
+    def forward(ctx, g, pos, shape):
+        ctx.pos = pos
+        out = np.zeros(int(np.prod(shape)), dtype=g._data.dtype)
+        np.add.at(out, pos.reshape(-1), g._data.reshape(-1))
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return ViewOf.apply(gy, ctx.pos), None, None
+
+
+class CopySlices(Op):
+    """y = base with y.flatten()[pos] = src;  dbase = g with pos zeroed,  dsrc = g.flatten()[pos]"""
+
+    _node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, pos, src):
+        ctx.pos = pos
+        out = base._data.copy()
+        flat = out.reshape(-1)  # a view: ``out`` is a fresh C-contiguous copy
+        flat[pos] = src._data
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        e = ctx._edges
+        picked = ViewOf.apply(g, ctx.pos)
+        dbase = g - ScatterTo.apply(picked, ctx.pos, g.shape) if e[0] is not None else None
+        return dbase, None, picked
 
 
 def _write(self, values) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd.grad_mode import STATE
 from ..tensor import _dim
 from ._base import D, Op, Tensor, _wrap, np
 from .indexing import place
@@ -12,8 +13,19 @@ def as_view(out: Tensor, src: Tensor) -> Tensor:
     if src._vc is None:
         src._vc = [0]
     out._vc = src._vc
-    out.__dict__["_base"] = src if src._base is None else src._base
+    d = out.__dict__
+    d["_base"] = src if src._base is None else src._base
+    d["_vver"] = src._vc[0]
+    if src._rg and not STATE.enabled:
+        d["_nograd_view"] = True
     return out
+
+
+def _multi_views(outs, src: Tensor, name: str) -> tuple:
+    """Views from an op that returns several (split, unbind): PyTorch forbids modifying them in place."""
+    for o in outs:
+        as_view(o, src).__dict__["_multi_view"] = name
+    return tuple(outs)
 
 
 def _shape_arg(shape):
@@ -511,7 +523,7 @@ def split(tensor, split_size_or_sections, dim=0):
                 f"{dim}), but got split_sizes={sizes}"
             )
     cls = Split if isinstance(split_size_or_sections, int) else SplitWithSizes
-    return tuple(as_view(o, tensor) for o in cls.apply(tensor, tuple(sizes), dim))
+    return _multi_views(cls.apply(tensor, tuple(sizes), dim), tensor, cls.__name__)
 
 
 class Split(Op):
@@ -590,7 +602,7 @@ def unbind(input, dim=0):
     dim = _dim(dim, input._data.ndim)
     if input._data.shape[dim] == 0:
         return ()
-    return tuple(as_view(o, input) for o in Unbind.apply(input, dim))
+    return _multi_views(Unbind.apply(input, dim), input, "Unbind")
 
 
 class Unbind(Op):

@@ -1,0 +1,138 @@
+"""In-place ops on views of tensors in an autograd graph: values, gradients, names, errors as torch's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _spec import needs_torch, torch
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+
+# Each case builds a scalar from x (3x4) and w (4) through an in-place op on a view.
+CASES = {
+    "select_mul": lambda T, x, w: _then((y := x * 1), y[0].mul_(2), (y * y).sum()),
+    "select_add_then_t_": lambda T, x, w: _then((y := x * 1), y[1].add_(w), y.t_(), (y * y * y).sum()),
+    "column_exp": lambda T, x, w: _then((y := x * 1), y[:, 1].exp_(), (y * y).sum()),
+    "view_of_view": lambda T, x, w: _then((y := x * 1), y.t()[1:3].mul_(w[:1]), (y * y).sum()),
+    "base_changed_after_view": lambda T, x, w: _then((y := x * 1), (v := y[0]), y.mul_(3), (v * v).sum()),
+    "overlapping_views": lambda T, x, w: _then(
+        (y := x * 1), (a := y[0]), (b := y[:, 0]), a.mul_(2), (b * b).sum() + (y * y).sum()
+    ),
+    "setitem_on_view": lambda T, x, w: _then((y := x * 1), y[1].__setitem__(2, w[0] * 5), (y * y).sum()),
+    "constant_base": lambda T, x, w: _then(
+        (z := T.zeros(3, 4, dtype=T.float64)), z[1].add_(w), (z * x).sum()
+    ),
+    "flat_view_sigmoid": lambda T, x, w: _then((y := x * 1), y.view(12)[2:6].sigmoid_(), (y * y).sum()),
+    "diagonal": lambda T, x, w: _then((y := x * 1), y.diagonal().mul_(w[:3]), (y**2).sum()),
+    "copy_into_view": lambda T, x, w: _then((y := x * 1), y[2].copy_(w * w), (y**3).sum()),
+    "strided_slice": lambda T, x, w: _then((y := x * 2 + 1), y[::2, 1::2].div_(w[:2]), (y * x).sum()),
+    "view_result_used": lambda T, x, w: _then((y := x * 1), (v := y[1:]), v.clamp_(min=0), (v * w).sum()),
+    "twice_same_view": lambda T, x, w: _then((y := x * 1), (v := y[0]), v.mul_(w), v.add_(1), (y * y).sum()),
+}
+
+
+def _then(*steps):
+    return steps[-1]
+
+
+def _run(T, name):
+    T.manual_seed(0)
+    x = T.randn(3, 4, dtype=T.float64, requires_grad=True)
+    w = T.randn(4, dtype=T.float64, requires_grad=True)
+    out = CASES[name](T, x, w)
+    out.backward()
+    grads = [None if t.grad is None else t.grad.numpy() for t in (x, w)]
+    return out.item(), grads
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_gradients_match_torch(name: str) -> None:
+    ours = _run(ember, name)
+    if torch is None:
+        pytest.skip("torch not installed")
+    theirs = _run(torch, name)
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-12)
+    for a, b in zip(ours[1], theirs[1], strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["select_mul", "view_of_view", "column_exp", "diagonal", "copy_into_view"])
+def test_gradcheck_and_gradgradcheck(name: str) -> None:
+    def f(x, w):
+        return CASES[name](ember, x, w)
+
+    ember.manual_seed(1)
+    x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(4, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(f, (x, w))
+    assert gradgradcheck(f, (x, w))
+
+
+def test_node_names_and_values() -> None:
+    x = ember.randn(3, 3, requires_grad=True)
+    y = x * 1
+    v = y[0]
+    assert v.grad_fn.name() == "SelectBackward0"
+    v.mul_(2)
+    assert v.grad_fn.name() == "AsStridedBackward0"
+    assert y.grad_fn.name() == "CopySlices"
+    assert y._version == v._version == 1
+    np.testing.assert_allclose(y.detach().numpy()[0], 2 * x.detach().numpy()[0])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda y: y.split(2)[1], "Output 1 of Split is a view and is being modified inplace"),
+        (lambda y: y.split([1, 3])[1], "Output 1 of SplitWithSizes is a view"),
+        (lambda y: y.chunk(2)[0], "Output 0 of Split is a view"),
+        (lambda y: y.unbind(1)[2], "Output 2 of Unbind is a view"),
+    ],
+)
+def test_multi_output_views_refuse_inplace(make, message) -> None:
+    y = ember.randn(4, 4, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match=message):
+        make(y).mul_(2)
+    with ember.no_grad():  # outside the graph it is allowed
+        make(y).mul_(2)
+
+
+def test_leaf_view_and_no_grad_view_errors() -> None:
+    x = ember.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x[0:2].mul_(2)
+    y = x * 1
+    with ember.no_grad():
+        v = y[0:2]
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode"):
+        v.mul_(2)
+    assert y._version == 0  # refused before anything changed
+
+
+def test_detached_view_is_not_tracked() -> None:
+    x = ember.randn(3, requires_grad=True)
+    y = x * 1
+    d = y[0:2].detach()
+    d.mul_(0)
+    assert y.grad_fn.name() == "MulBackward0"
+    assert y.detach().numpy()[:2].tolist() == [0.0, 0.0]
+
+
+@needs_torch
+def test_next_functions_list_tensor_inputs_only() -> None:
+    # dims and sizes are not inputs; a scalar operand of +, -, *, / is (PyTorch wraps it in a tensor)
+    exprs = ["a.sum(1)", "a.narrow(1, 0, 2)", "a.pow(2)", "a.clamp(0, 1)", "a * 2", "a + 2", "a - 2", "a / 2"]
+    exprs += ["a.transpose(0, 1)", "a.reshape(3, 2)", "a.mean(0, keepdim=True)", "torch.maximum(a, a)"]
+    for expr in exprs:
+        names = []
+        for T in (ember, torch):
+            a = T.ones(2, 3, requires_grad=True)
+            fn = eval(expr, {"a": a, "torch": T}).grad_fn
+            names.append([None if n is None else type(n).__name__ for n, _ in fn.next_functions])
+        assert names[0] == names[1], expr
+    ours = ember.ones(2, 3, requires_grad=True).narrow(1, 0, 2).grad_fn.next_functions
+    theirs = torch.ones(2, 3, requires_grad=True).narrow(1, 0, 2).grad_fn.next_functions
+    assert len(ours) == len(theirs) == 1
