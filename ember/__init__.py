@@ -65,6 +65,7 @@ from .dtypes import (
     uint8,
 )  # fmt: skip
 from .dtypes import bool_ as bool  # noqa: A001 - PyTorch's name
+from .ops.decomp import det, inverse, logdet, slogdet
 from .ops.elementwise import (
     abs,
     acos,

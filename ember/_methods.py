@@ -405,6 +405,7 @@ def _apply_methods() -> None:
         "scatter_add_": lambda s, d, i, src: _assign(s, I.scatter_add(s, d, i, src)),
         "index_fill_": lambda s, d, i, v: _assign(s, I.index_fill(s, d, i, v)),
     }
+    from .ops import decomp as DC  # noqa: PLC0415
     from .ops import nn_ops as N  # noqa: PLC0415 - imports this module's siblings
     from .ops import sorting as O  # noqa: PLC0415
 
@@ -452,6 +453,10 @@ def _apply_methods() -> None:
             "cross": L.cross,
             "kron": L.kron,
             "rot90": S.rot90,
+            "inverse": DC.inverse,
+            "det": DC.det,
+            "logdet": DC.logdet,
+            "slogdet": DC.slogdet,
         }
     )
     for name, fn in m.items():

@@ -149,11 +149,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.array(data, copy=True)
         dt = D.from_np(arr.dtype) if dtype is None else D.to_dtype(dtype)
-        arr = arr.astype(dt.np, copy=False)
+        arr = D.cast_array(arr, dt) if dt is D.bfloat16 else arr.astype(dt.np, copy=False)
     else:
         dt = _infer_dtype(data) if dtype is None else D.to_dtype(dtype)
         try:
-            arr = np.array(_to_array(data), dtype=dt.np)
+            arr = np.array(_to_array(data), dtype=dt.np if dt is not D.bfloat16 else np.float32).astype(dt.np)
         except ValueError:
             msg = _ragged_message(data)
             raise (TypeError if msg == "not a sequence" else ValueError)(msg) from None

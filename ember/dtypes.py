@@ -177,6 +177,14 @@ def result_type(*operands) -> dtype:
     return _combine(dim, _combine(zero, wrapped))
 
 
+def cast_array(a, dst: dtype):
+    """``a.astype(dst.np)``; to bfloat16 through float32, as c10 builds a BFloat16 from a float (a float64
+    just above a bfloat16 tie rounds to the tie's even side in torch, not up)."""
+    if dst is bfloat16 and a.dtype.itemsize >= 4 and a.dtype != np.float32:
+        a = a.astype(np.float32)
+    return a.astype(dst.np)
+
+
 def can_cast(src: dtype, dst: dtype) -> bool:
     """Whether an in-place op may write a ``src`` result into ``dst`` (no category downgrade)."""
     return src._cat <= dst._cat

@@ -141,6 +141,8 @@ def _to_half(x):
 def _cast(x, np_dtype):
     """``static_cast<scalar_t>`` of float64 values."""
     np_dtype = np.dtype(np_dtype)
+    if np_dtype.name == "bfloat16":  # c10::BFloat16 is built from float too
+        return np.asarray(x).astype(np.float32).astype(np_dtype)
     return _to_half(x) if np_dtype == np.float16 else np.asarray(x).astype(np_dtype)
 
 
@@ -466,8 +468,8 @@ class Generator:
         if np_dtype == np.float64:
             x = self._uniform_f64(n)
             out = x if (low, high) == (0.0, 1.0) else _chunked(_fma64, x, high - low, low)
-        elif np_dtype in (np.float32, np.float16):
-            x = self._uniform_f32(n)
+        elif np_dtype in (np.float32, np.float16) or np_dtype.name == "bfloat16":
+            x = self._uniform_f32(n)  # bfloat16, like half, draws float32 uniforms then rounds
             out = x if (low, high) == (0.0, 1.0) else _chunked(_fma32, x, _F(high) - _F(low), _F(low))
             out = out.astype(np_dtype)
         else:
@@ -483,7 +485,7 @@ class Generator:
         np_dtype = np.dtype(np_dtype)
         if not std >= 0.0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-        if np_dtype not in (np.float16, np.float32, np.float64):
+        if np_dtype not in (np.float16, np.float32, np.float64) and np_dtype.name != "bfloat16":
             raise TypeError(f"normal_ is only implemented for floating types, got {np_dtype}")
         n = math.prod(shape)
         if n >= _NORMAL_FILL_MIN and contiguous:
@@ -498,14 +500,14 @@ class Generator:
             fill, uni = _normal_fill16_f64, self._uniform_f64
         else:
             fill, uni = _normal_fill16_f32, self._uniform_f32
-        if np_dtype == np.float16:
-            # half goes through a 16-float buffer per block, so only the tail's 16 uniforms are extra
+        if np_dtype == np.float16 or np_dtype.name == "bfloat16":
+            # half and bfloat16 go through a 16-float buffer per block: only the tail's 16 uniforms are extra
             blocks = _chunked(fill, uni(full + 16 * tail).reshape(-1, 16), mean, std)
             out = np.empty(n, np.float32)
             out[:full] = blocks[: full // 16].ravel()
             if tail:
                 out[n - 16 :] = blocks[-1]
-            return out.astype(np.float16)
+            return out.astype(np_dtype)
         # float and double first fill the whole tensor with uniforms (the tail's too, then discarded)
         u = uni(n)
         out = np.empty(n, u.dtype)
@@ -557,8 +559,8 @@ class Generator:
         n = math.prod(shape)
         if np_dtype == np.bool_:
             return (self._random(n) & 1).astype(np.bool_).reshape(shape)
-        if np_dtype.kind == "f":
-            digits = np.finfo(np_dtype).nmant + 1
+        if np_dtype.kind == "f" or np_dtype.name == "bfloat16":
+            digits = 8 if np_dtype.name == "bfloat16" else np.finfo(np_dtype).nmant + 1
             w = self._random64(n) if np_dtype == np.float64 else self._random(n).astype(np.uint64)
             return _int_cast((w % _U64((1 << digits) + 1)).view(np.int64), np_dtype).reshape(shape)
         top = int(np.iinfo(np_dtype).max) + 1
@@ -608,7 +610,7 @@ class Generator:
     def _exponential(self, shape, np_dtype, lambd: float = 1.0) -> np.ndarray:
         """``exponential_(lambd)``: ``-1 / lambd * log1p(-u)`` in double, u a double uniform."""
         np_dtype = np.dtype(np_dtype)
-        if np_dtype.kind != "f":
+        if np_dtype.kind != "f" and np_dtype.name != "bfloat16":
             raise RuntimeError(
                 "Exponential distribution is a continuous probability distribution. dtype must be a floating "
                 f"point but you specified {np_dtype}"
@@ -653,8 +655,8 @@ def _fisher_yates(j: np.ndarray) -> np.ndarray:
 def _int_cast(v: np.ndarray, np_dtype) -> np.ndarray:
     """``static_cast<T>(int64)``: integers wrap, floats round (half goes through float, like c10::Half)."""
     np_dtype = np.dtype(np_dtype)
-    if np_dtype == np.float16:
-        return v.astype(np.float32).astype(np.float16)
+    if np_dtype == np.float16 or np_dtype.name == "bfloat16":
+        return v.astype(np.float32).astype(np_dtype)
     return v.astype(np_dtype)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from _spec import needs_torch, torch
@@ -136,3 +138,58 @@ def test_next_functions_list_tensor_inputs_only() -> None:
     ours = ember.ones(2, 3, requires_grad=True).narrow(1, 0, 2).grad_fn.next_functions
     theirs = torch.ones(2, 3, requires_grad=True).narrow(1, 0, 2).grad_fn.next_functions
     assert len(ours) == len(theirs) == 1
+
+
+OUT_CASES = [
+    ("add", lambda T, a, b: dict(input=a, other=b, alpha=2)),
+    ("sub", lambda T, a, b: dict(input=a, other=2.5)),
+    ("mul", lambda T, a, b: dict(input=a, other=b)),
+    ("div", lambda T, a, b: dict(input=a, other=b, rounding_mode="floor")),
+    ("exp", lambda T, a, b: dict(input=a)),
+    ("eq", lambda T, a, b: dict(input=a, other=b)),
+    ("clamp", lambda T, a, b: dict(input=a, min=-0.5, max=0.5)),
+    ("matmul", lambda T, a, b: dict(input=a, other=b.t())),
+    ("cat", lambda T, a, b: dict(tensors=[a, b], dim=1)),
+    ("stack", lambda T, a, b: dict(tensors=[a, b])),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,make", OUT_CASES, ids=[c[0] for c in OUT_CASES])
+@pytest.mark.parametrize("out_shape", [(0,), (3, 4), (7,)])
+@pytest.mark.parametrize("out_dtype", ["float32", "float64", "int64"])
+def test_out_argument(name, make, out_shape, out_dtype) -> None:
+    results = []
+    for T in (ember, torch):
+        T.manual_seed(0)
+        a, b = T.randn(3, 4), T.randn(3, 4)
+        out = T.zeros(out_shape, dtype=getattr(T, out_dtype))
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                r = getattr(T, name)(**make(T, a, b), out=out)
+        except (RuntimeError, TypeError) as e:
+            results.append((type(e).__name__, str(e)))
+            continue
+        assert r is out
+        results.append((out.numpy(), str(out.dtype), len(caught) > 0))
+    errors = [isinstance(r[0], str) for r in results]
+    assert errors[0] == errors[1], results
+    if errors[0]:
+        assert results[0] == results[1]
+    else:
+        np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+        assert results[0][1:] == results[1][1:]
+
+
+@needs_torch
+def test_out_argument_refuses_autograd() -> None:
+    msgs = []
+    for T in (ember, torch):
+        a = T.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError) as info:
+            T.mul(a, 2, out=T.empty(3))
+        msgs.append(str(info.value))
+        with T.no_grad():
+            assert T.mul(a, 2, out=T.empty(3)).tolist() == [2.0, 2.0, 2.0]
+    assert msgs[0] == msgs[1]

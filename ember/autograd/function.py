@@ -32,6 +32,7 @@ class Node:
     """A node of the backward graph. Subclasses implement ``_backward(grads) -> input grads``."""
 
     _edges = ()  # per input: None or (target node, output_nr, shape, dtype)
+    _nt = ()  # positions of the inputs that were not tensors
     _saved = None
     _freed = False
     _pre_hooks = None  # {output_nr: [hook(grad) -> grad | None]}  tensor hooks of non-leaf outputs
@@ -49,7 +50,7 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         # a scalar operand of +, -, *, / counts: PyTorch wraps it in a tensor
-        nt = getattr(self._edges, "_nt", ())
+        nt = self._nt
         if nt and getattr(self, "_scalar_operands", False):
             nt = [i for i in nt if i > 1]
         return tuple(
@@ -216,17 +217,21 @@ class FunctionMeta(type):
             (BackwardFunction,),
             {"_forward_cls": cls, "_scalar_operands": attrs.get("_scalar_operands", False)},
         )
+        fwd = attrs.get("forward")
+        if fwd is not None:  # ``@opmath`` (ops/_base.py): bfloat16 inputs computed in float32
+            cls._opmath = getattr(getattr(fwd, "__func__", fwd), "_opmath", False)
         # the separate setup_context form: forward takes no ctx
         cls._setup_form = any("setup_context" in vars(b) for b in cls.__mro__ if b.__name__ != "Function")
 
 
-def _edges(args) -> list:
+def _edges(args, node) -> list:
     """One edge per argument: None, or (node, output_nr, shape, dtype) for a tensor that requires grad.
 
-    A non-tensor argument gets ``None`` too; the returned list then carries ``_nt`` (their positions),
-    so ``next_functions`` can list tensor inputs only, as PyTorch's does.
+    A non-tensor argument gets ``None`` too, and its position goes in ``node._nt``, so that
+    ``next_functions`` lists tensor inputs only, as PyTorch's does.
     """
     edges = []
+    nt = None
     for b in args:
         if isinstance(b, Tensor):
             if b._rg:
@@ -240,21 +245,21 @@ def _edges(args) -> list:
             else:
                 edges.append(None)
         else:
-            edges.append(_NT)
-    if _NT in edges:
-        nt = tuple(i for i, e in enumerate(edges) if e is _NT)
-        edges = _EdgeList(None if e is _NT else e for e in edges)
-        edges._nt = nt
+            if nt is None:
+                nt = node._nt = []
+            nt.append(len(edges))
+            edges.append(None)
     return edges
 
 
-_NT = object()  # marks a non-tensor argument while edges are collected
+def _is_bf16(a) -> bool:
+    return isinstance(a, Tensor) and a.dtype.name == "bfloat16"
 
 
-class _EdgeList(list):
-    """Edges of a node some of whose arguments were not tensors (``_nt``: their positions)."""
+def _widened(forward, ctx, args, kwargs):
+    from ..ops._base import _widened  # noqa: PLC0415 - ops import this module
 
-    __slots__ = ("_nt",)
+    return _widened(forward, ctx, args, kwargs)
 
 
 def _refresh_view(t):
@@ -283,6 +288,7 @@ class Function(metaclass=FunctionMeta):
     """
 
     _builtin = False  # built-in ops compute on arrays and may skip the no-grad switch
+    _opmath = False  # set by the metaclass for a forward marked ``@opmath``
     _saves_output = False  # built-ins that keep their own output for backward (exp, tanh, ...)
 
     @staticmethod
@@ -332,12 +338,15 @@ class Function(metaclass=FunctionMeta):
         if STATE.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._rg:
-                    ctx._edges = _edges(args)
+                    ctx._edges = _edges(args, ctx)
                     needs = True
                     break
         if cls._builtin:
             try:  # free in CPython 3.11+ unless raised
-                out = cls.forward(ctx, *args, **kwargs)
+                if cls._opmath and _is_bf16(args[0]):
+                    out = _widened(cls.forward, ctx, args, kwargs)
+                else:
+                    out = cls.forward(ctx, *args, **kwargs)
             except ValueError as e:
                 raise _broadcast_error(args, e) from None
             if type(out) is _ndarray:  # the hot path: a built-in op with one array out

@@ -9,7 +9,19 @@ from .._backend import np
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 
-__all__ = ["Op", "Tensor", "_wrap", "np", "D", "arr", "operands", "fdata", "as_tensor_like"]
+__all__ = [
+    "Op",
+    "Tensor",
+    "_wrap",
+    "np",
+    "D",
+    "arr",
+    "operands",
+    "fdata",
+    "as_tensor_like",
+    "opmath",
+    "bf16_round",
+]
 
 # NOTE [ floating-point warnings ]
 # PyTorch computes 1/0, log(0) and exp(1000) silently (inf, nan); NumPy warns. A per-op np.errstate
@@ -23,6 +35,50 @@ class Op(Function):
 
     _builtin = True
     _backward_suffix = "0"
+
+
+# NOTE [ bfloat16 op math ]
+# torch computes most bfloat16 ops in float32 (its "opmath" type) and rounds to bfloat16 once, at the end.
+# ml_dtypes' NumPy ufuncs round after every ufunc, so a forward of several steps (sigmoid, softmax, a
+# matmul, a sum's running total) drifts from torch's bits. ``@opmath`` on such a forward runs it with its
+# bfloat16 inputs' data widened to float32 (when the first argument is a bfloat16 tensor) and rounds a
+# float32 result back once. It is not for forwards that return views, write into their inputs, take an
+# explicit dtype, or keep input arrays for backward. One-ufunc ops need none of it (ml_dtypes computes
+# each ufunc in float32); where torch itself rounds an intermediate to bfloat16 (log_softmax's sum,
+# logsumexp's steps) the op says so with ``bf16_round``. In elementwise.py, add/sub round alpha to
+# bfloat16 and fuse the multiply-add (``_axpy``); mul/div take a Python number in float32 (``_by_scalar``).
+_BF16 = D.bfloat16.np
+
+
+def opmath(forward):
+    """Mark a forward to run in float32 on bfloat16 inputs (``Function.apply`` checks the mark per
+    class, so other dtypes pay no extra call)."""
+    if _BF16 is not None:  # without ml_dtypes there are no bfloat16 tensors
+        forward._opmath = True
+    return forward
+
+
+def _widened(forward, ctx, args, kwargs):
+    """``forward`` with its bfloat16 tensors' data as float32, and a float32 result rounded once."""
+    if any(isinstance(a, D.dtype) for a in args):  # an explicit dtype (sum(dtype=...)) decides for itself
+        return forward(ctx, *args, **kwargs)
+    wide = {id(a): a for a in args if isinstance(a, Tensor) and a.dtype is D.bfloat16}
+    narrow = {k: a._data for k, a in wide.items()}
+    try:
+        for a in wide.values():
+            a._data = a._data.astype(np.float32)
+        out = forward(ctx, *args, **kwargs)
+    finally:
+        for k, a in wide.items():
+            a._data = narrow[k]
+    if isinstance(out, tuple):
+        return tuple(o.astype(_BF16) if getattr(o, "dtype", None) == np.float32 else o for o in out)
+    return out.astype(_BF16) if out.dtype == np.float32 else out
+
+
+def bf16_round(a):
+    """float32 values rounded to bfloat16 and back: an intermediate torch keeps in bfloat16."""
+    return a.astype(_BF16).astype(np.float32)
 
 
 def arr(v):

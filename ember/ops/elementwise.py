@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from ._base import D, Op, Tensor, _scalar, _wrap, arr, fdata, np, operands
+from ._base import D, Op, Tensor, _scalar, _wrap, arr, fdata, np, operands, opmath
+from .inplace import write_out
 
 
 # -- arithmetic ------------------------------------------------------------------------------------
+def _axpy(a, b, alpha):
+    """a + alpha*b on arrays or numbers. bfloat16 as torch computes it: alpha rounded to bfloat16, one
+    float32 FMA, rounded once (ml_dtypes would round alpha*b to bfloat16 first)."""
+    bf = D.bfloat16.np
+    if bf is None or not (getattr(a, "dtype", None) == bf or getattr(b, "dtype", None) == bf):
+        return np.add(a, np.multiply(b, alpha))
+    a64, b64, w = (np.asarray(v).astype(bf).astype(np.float64) for v in (a, b, alpha))
+    return (a64 + w * b64).astype(np.float32).astype(bf)  # float64 holds the FMA's exact value
+
+
 class Add(Op):
     """z = x + alpha*y;  dz/dx = 1,  dz/dy = alpha"""
+
+    _scalar_operands = True
 
     @staticmethod
     def forward(ctx, x, y, alpha=1):
         ctx.alpha = alpha
         if alpha != 1:
-            return np.add(arr(x), np.multiply(arr(y), alpha))
+            return _axpy(arr(x), arr(y), alpha)
         return np.add(arr(x), arr(y))
 
     @staticmethod
@@ -24,11 +37,13 @@ class Add(Op):
 class Sub(Op):
     """z = x - alpha*y;  dz/dx = 1,  dz/dy = -alpha"""
 
+    _scalar_operands = True
+
     @staticmethod
     def forward(ctx, x, y, alpha=1):
         ctx.alpha = alpha
         if alpha != 1:
-            return np.subtract(arr(x), np.multiply(arr(y), alpha))
+            return _axpy(arr(x), arr(y), -alpha)
         return np.subtract(arr(x), arr(y))
 
     @staticmethod
@@ -46,7 +61,7 @@ class RSub(Op):
     @staticmethod
     def forward(ctx, x, y, alpha=1):
         ctx.alpha = alpha
-        return np.subtract(arr(y), np.multiply(arr(x), alpha) if alpha != 1 else arr(x))
+        return _axpy(arr(y), arr(x), -alpha) if alpha != 1 else np.subtract(arr(y), arr(x))
 
     @staticmethod
     def backward(ctx, g):
@@ -57,13 +72,25 @@ class RSubScalar(RSub):
     _node_name = "RsubBackward1"  # a Python number on the left: ``2 - t``
 
 
+def _by_scalar(ufunc, x, s):
+    """``ufunc(x, s)``, a tensor and a number. torch's mul and div take a bfloat16 tensor's number in
+    float32, unrounded, and round the product once (NOTE [ bfloat16 op math ] in _base.py)."""
+    if x.dtype is D.bfloat16:
+        return ufunc(x._data.astype(np.float32), s).astype(x._data.dtype)
+    return ufunc(x._data, s)
+
+
 class Mul(Op):
     """z = x * y;  dz/dx = y,  dz/dy = x"""
+
+    _scalar_operands = True
 
     @staticmethod
     def forward(ctx, x, y):
         ctx._to_save = (x, y)
-        return np.multiply(x._data, y._data if isinstance(y, Tensor) else y)
+        if isinstance(y, Tensor):
+            return np.multiply(x._data, y._data)
+        return _by_scalar(np.multiply, x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -75,10 +102,14 @@ class Mul(Op):
 class Div(Op):
     """z = x / y;  dz/dx = 1/y,  dz/dy = -x/y^2"""
 
+    _scalar_operands = True
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return np.true_divide(arr(x), arr(y))
+        if isinstance(y, Tensor) or not isinstance(x, Tensor):
+            return np.true_divide(arr(x), arr(y))
+        return _by_scalar(np.true_divide, x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -279,6 +310,7 @@ class Sigmoid(Op):
     _saves_output = True
 
     @staticmethod
+    @opmath
     def forward(ctx, x):
         d = fdata(x)
         # exp of a non-positive number only: no overflow warning for large |x|
@@ -312,6 +344,7 @@ class Rsqrt(Op):
     _saves_output = True
 
     @staticmethod
+    @opmath
     def forward(ctx, x):
         return 1 / np.sqrt(fdata(x))
 
@@ -637,7 +670,7 @@ class ToCopy(Op):
 
         d = x._data
         if dtype is not None and dtype is not x.dtype:
-            d = d.astype(dtype.np)
+            d = D.cast_array(d, dtype)
         if device is not None and device is not x.device:
             d = to_device(d, device)
             out = _wrap(d, dtype or x.dtype, device)
@@ -726,6 +759,7 @@ class Exp2(Op):
     _saves_output = True
 
     @staticmethod
+    @opmath
     def forward(ctx, x):
         return np.exp2(fdata(x))
 
@@ -739,11 +773,19 @@ _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
 
 
+def _remainder(a, b):
+    """np.remainder, but a zero takes the sign of ``a`` as torch's (fmod-based) one does, not of ``b``."""
+    r = np.remainder(a, b)
+    if r.dtype.kind == "f" or r.dtype.name == "bfloat16":
+        r = np.where(r == 0, np.copysign(r, a), r)
+    return r
+
+
 class Remainder(Op):
     """z = x - floor(x / y) * y (the sign of y);  dz/dx = 1,  dz/dy = -floor(x / y)"""
 
     _node_name = "RemainderBackward1"
-    _ufunc = staticmethod(np.remainder)
+    _ufunc = staticmethod(_remainder)
     _round = "floor"
 
     @classmethod
@@ -781,6 +823,8 @@ class FmodScalar(Fmod):
 
 # -- public functions ------------------------------------------------------------------------------
 def add(input, other, *, alpha=1, out=None):
+    if out is not None:
+        return write_out("add", out, add, input, other, alpha=alpha)
     if (
         isinstance(other, Tensor)
         and isinstance(input, Tensor)
@@ -795,6 +839,8 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
+    if out is not None:
+        return write_out("sub", out, sub, input, other, alpha=alpha)
     if input.dtype is D.bool_ if isinstance(input, Tensor) else type(input) is bool:
         _sub_check(input, other)
     elif other.dtype is D.bool_ if isinstance(other, Tensor) else type(other) is bool:
@@ -827,6 +873,8 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
+    if out is not None:
+        return write_out("mul", out, mul, input, other)
     if (
         isinstance(other, Tensor)
         and isinstance(input, Tensor)
@@ -841,6 +889,8 @@ def mul(input, other, *, out=None):
 
 
 def div(input, other, *, rounding_mode=None, out=None):
+    if out is not None:
+        return write_out("div", out, div, input, other, rounding_mode=rounding_mode)
     if rounding_mode is not None:
         if rounding_mode == "floor":
             return floor_divide(input, other)
@@ -888,7 +938,7 @@ def remainder(input, other):
     if not isinstance(a, Tensor):  # ``3 % t``: differentiable in t only
         if b._rg:
             return a - floor_divide(a, b).detach() * b
-        return _nograd(np.remainder(a, b._data), dt, a, b)
+        return _nograd(_remainder(a, b._data), dt, a, b)
     return (Remainder if isinstance(b, Tensor) else RemainderScalar).apply(a, b)
 
 
@@ -937,6 +987,8 @@ def _not_for_bool(kernel: str, dt) -> None:
 
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
+    if out is not None:
+        return write_out("clamp", out, clamp, input, min, max, _rule="found")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -996,7 +1048,9 @@ def where(condition, input=None, other=None):
         return nonzero(condition, as_tuple=True)
     if condition.dtype is not D.bool_:
         condition = _wrap(condition._data.astype(bool), D.bool_, condition.device)
-    a, b, _ = operands(input, other)
+    a, b, dt = operands(input, other)
+    if not isinstance(a, Tensor):  # np.where(c, 2.5, bfloat16 array) is float32: give the scalar dt
+        a = _scalar(a, dt)
     return Where.apply(condition, a, b)
 
 
@@ -1018,6 +1072,8 @@ def masked_fill(input, mask, value):
 
 def _compare(ufunc):
     def op(input, other, *, out=None):
+        if out is not None:
+            return write_out(op.__name__, out, op, input, other)
         a, b, _ = operands(input, other)
         t = a if isinstance(a, Tensor) else b
         return _wrap(np.asarray(_call(ufunc, a, b)), D.bool_, t.device)
@@ -1075,6 +1131,8 @@ def bitwise_not(input):
 
 def _unary(cls):
     def op(input, *, out=None):
+        if out is not None:
+            return write_out(op.__name__, out, op, input)
         return cls.apply(input)
 
     op.__name__ = cls.__name__.lower()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from ..autograd.grad_mode import STATE
 from ._base import D, Op, Tensor, _wrap, arr, np
 
@@ -336,3 +338,56 @@ def fill_(self: Tensor, value) -> Tensor:
     if isinstance(v, Tensor):  # fill with a tensor that requires grad
         return inplace(self, lambda old: mul(old, 0) + v, (v,), raw)
     return inplace(self, lambda old: mul(old, 0) + v, (), raw)
+
+
+def write_out(name: str, out: Tensor, fn, *args, _rule: str = "cast", **kwargs) -> Tensor:
+    """``fn(*args, **kwargs)`` stored into ``out``, as PyTorch's ``out=`` variants: cast-checked, resized.
+
+    ``_rule`` is how the op checks out's dtype in PyTorch: "cast" (the result must cast to it, as for
+    elementwise ops), "cat" (the same, with cat's TypeError), "same" (matmul family) or "found" (clamp).
+    """
+    if STATE.enabled and any(_requires_grad(a) for a in (*args, *kwargs.values())):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic differentiation, but one "
+            "of the arguments requires grad."
+        )
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    res = fn(*args, **kwargs)
+    _check_out_dtype(name, _rule, res.dtype, out.dtype)
+    if out._data.shape != res._data.shape:
+        if out._data.size:
+            warnings.warn(
+                "An output with one or more elements was resized since it had shape "
+                f"{list(out._data.shape)}, which does not match the required output shape "
+                f"{list(res._data.shape)}. This behavior is "
+                "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
+                "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                "elements with t.resize_(0).",
+                UserWarning,
+                stacklevel=3,
+            )
+        out._data = np.empty_like(res._data, dtype=out.dtype.np)
+    np.copyto(out._data, res._data, casting="unsafe")
+    out._bump()
+    return out
+
+
+def _check_out_dtype(name: str, rule: str, result: D.dtype, out: D.dtype) -> None:
+    if rule == "cast" or (rule == "cat" and D.can_cast(result, out)):
+        check_cast(result, out)
+    elif rule == "cat":
+        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type {type_name(out)}")
+    elif result is not out and rule == "same":
+        from ..tensor import _CPP_NAMES  # noqa: PLC0415
+
+        want, got = _CPP_NAMES[result.name], _CPP_NAMES[out.name]
+        raise RuntimeError(f"Expected out tensor to have dtype {want}, but got {got} instead")
+    elif result is not out:
+        raise RuntimeError(f"Found dtype {type_name(out)} but expected {type_name(result)}")
+
+
+def _requires_grad(a) -> bool:
+    if isinstance(a, (list, tuple)):
+        return any(_requires_grad(b) for b in a)
+    return isinstance(a, Tensor) and a._rg

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._base import D, Op, Tensor, _wrap, np, operands
+from ._base import D, Op, Tensor, _wrap, np, operands, opmath
+from .inplace import write_out
 
 
 def _check_same(a, b, name):
@@ -29,6 +30,7 @@ class Mm(Op):
     """z = x @ y (2-d);  dx = g @ y^T,  dy = x^T @ g"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return np.matmul(x._data, y._data)
@@ -44,6 +46,7 @@ class Mv(Op):
     """z = A @ v;  dA = outer(g, v),  dv = A^T @ g"""
 
     @staticmethod
+    @opmath
     def forward(ctx, a, v):
         ctx.save_for_backward(a, v)
         return np.matmul(a._data, v._data)
@@ -59,6 +62,7 @@ class Dot(Op):
     """z = sum(x * y) (1-d);  dx = g y,  dy = g x"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return np.asarray(np.dot(x._data, y._data))  # a 0-d array, not a NumPy scalar: the fast path
@@ -74,6 +78,7 @@ class Bmm(Op):
     """z = x @ y batched (broadcast over leading dims);  dx = g @ y^T,  dy = x^T @ g (summed by the engine)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return np.matmul(x._data, y._data)
@@ -92,6 +97,7 @@ class Matmul(Op):
     _node_name = "UnsafeViewBackward0"
 
     @staticmethod
+    @opmath
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return np.matmul(x._data, y._data)
@@ -133,6 +139,7 @@ class Addmm(Op):
     """z = beta*c + alpha*(x @ y);  dc = beta g,  dx = alpha g y^T,  dy = alpha x^T g"""
 
     @staticmethod
+    @opmath
     def forward(ctx, c, x, y, beta, alpha):
         ctx.save_for_backward(x, y)
         ctx.beta, ctx.alpha = beta, alpha
@@ -162,6 +169,8 @@ def _same_dtype(a, b):
 
 
 def mm(input, mat2, *, out=None):
+    if out is not None:
+        return write_out("mm", out, mm, input, mat2, _rule="same")
     if input.ndim != 2 or mat2.ndim != 2:
         bad = input if input.ndim != 2 else mat2
         raise RuntimeError(f"{'self' if bad is input else 'mat2'} must be a matrix")
@@ -175,6 +184,8 @@ def mm(input, mat2, *, out=None):
 
 
 def mv(input, vec, *, out=None):
+    if out is not None:
+        return write_out("mv", out, mv, input, vec, _rule="same")
     _same_dtype(input, vec)
     if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
         raise RuntimeError(
@@ -185,6 +196,8 @@ def mv(input, vec, *, out=None):
 
 
 def dot(input, other, *, out=None):
+    if out is not None:
+        return write_out("dot", out, dot, input, other, _rule="same")
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype is not other.dtype:
@@ -207,6 +220,8 @@ inner = None
 
 
 def bmm(input, mat2, *, out=None):
+    if out is not None:
+        return write_out("bmm", out, bmm, input, mat2, _rule="same")
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     _same_dtype(input, mat2)
@@ -214,6 +229,8 @@ def bmm(input, mat2, *, out=None):
 
 
 def matmul(input, other, *, out=None):
+    if out is not None:
+        return write_out("matmul", out, matmul, input, other, _rule="same")
     a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
@@ -248,6 +265,8 @@ def matmul(input, other, *, out=None):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        return write_out("addmm", out, addmm, input, mat1, mat2, beta=beta, alpha=alpha, _rule="same")
     return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ..tensor import _dim
-from ._base import Op, Tensor, _wrap, fdata, np
+from ._base import Op, Tensor, _wrap, bf16_round, fdata, np, opmath
 from .indexing import place
 
 _SQRT1_2 = math.sqrt(0.5)
@@ -79,6 +79,7 @@ class Softmax(Op):
     _saves_output = True
 
     @staticmethod
+    @opmath
     def forward(ctx, x, dim):
         ctx.dim = dim
         d = fdata(x)
@@ -100,12 +101,15 @@ class LogSoftmax(Op):
     _saves_output = True
 
     @staticmethod
+    @opmath
     def forward(ctx, x, dim):
         ctx.dim = dim
         d = fdata(x)
         if d.size == 0:
             return d.copy()
         s = d - d.max(axis=dim, keepdims=True)
+        if x.dtype.name == "bfloat16":  # torch keeps the sum and its log in bfloat16 buffers
+            return s - bf16_round(np.log(bf16_round(np.exp(s).sum(axis=dim, keepdims=True))))
         return s - np.log(np.exp(s).sum(axis=dim, keepdims=True))
 
     @staticmethod
@@ -119,6 +123,7 @@ class Gelu(Op):
     """y = x Phi(x) (or the tanh approximation);  dy/dx = Phi(x) + x phi(x)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
@@ -147,6 +152,7 @@ class Silu(Op):
     """y = x sigmoid(x);  dy/dx = s (1 + x (1 - s))"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = fdata(x)
@@ -168,6 +174,7 @@ class Elu(Op):
     """y = scale x (x > 0), scale alpha (exp(input_scale x) - 1) otherwise;  dy/dx piecewise"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.save_for_backward(x)
         ctx.args, ctx.celu = (alpha, scale, input_scale), ctx._forward_cls is Celu
@@ -194,6 +201,7 @@ class LeakyRelu(Op):
     """y = x (x > 0), slope x otherwise;  dy/dx = 1 or slope"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, slope):
         ctx.save_for_backward(x)
         ctx.slope = slope
@@ -226,6 +234,7 @@ class Softplus(Op):
     """y = log(1 + exp(beta x)) / beta (x where beta x > threshold);  dy/dx = sigmoid(beta x)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, beta, threshold):
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
@@ -245,6 +254,7 @@ class Mish(Op):
     """y = x tanh(softplus(x));  dy/dx = tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = fdata(x)
@@ -261,6 +271,7 @@ class Hardswish(Op):
     """y = x relu6(x + 3) / 6;  dy/dx = 0 (x < -3), x/3 + 1/2 (x <= 3), 1"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = fdata(x)
@@ -277,6 +288,7 @@ class Hardsigmoid(Op):
     """y = relu6(x + 3) / 6;  dy/dx = 1/6 strictly inside (-3, 3)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = fdata(x)
@@ -292,6 +304,7 @@ class LogSigmoid(Op):
     """y = -softplus(-x) = min(x, 0) - log1p(exp(-|x|));  dy/dx = sigmoid(-x)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x):
         ctx.save_for_backward(x)
         d = fdata(x)
@@ -386,6 +399,7 @@ class MseLoss(Op):
     """l = (x - t)^2 reduced;  dl/dx = 2 (x - t),  dl/dt = -2 (x - t)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, t, reduction):
         ctx.save_for_backward(x, t)
         ctx.reduction = reduction
@@ -405,6 +419,7 @@ class SmoothL1Loss(Op):
     """l = 0.5 d^2 / beta (|d| < beta), |d| - beta/2 otherwise;  dl/dd = clamp(d / beta, -1, 1)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, t, reduction, beta):
         ctx.save_for_backward(x, t)
         ctx.reduction, ctx.beta = reduction, beta
@@ -425,6 +440,7 @@ class HuberLoss(Op):
     """l = 0.5 d^2 (|d| < delta), delta (|d| - delta/2) otherwise;  dl/dd = clamp(d, -delta, delta)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, t, reduction, delta):
         ctx.save_for_backward(x, t)
         ctx.reduction, ctx.delta = reduction, delta
@@ -499,6 +515,7 @@ class BinaryCrossEntropy(Op):
     """l = -w (t log x + (1-t) log(1-x)), logs clamped at -100;  dl/dx = w (x - t) / max(x (1-x), eps)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, t, weight, reduction):
         ctx.save_for_backward(x, t, weight)
         ctx.reduction = reduction
@@ -535,6 +552,7 @@ class BinaryCrossEntropyWithLogits(Op):
     """l = w ((1 - t) x - lw logsigmoid(x)), lw = 1 + (pw - 1) t;  dl/dx = w (lw sigmoid(x) - pw t)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, t, weight, pos_weight, reduction):
         ctx.save_for_backward(x, t, weight, pos_weight)
         ctx.reduction = reduction
@@ -591,6 +609,7 @@ class NativeLayerNorm(Op):
     """y = (x - mean) / sqrt(var + eps) * w + b over the last dims;  dx by the normalisation rule"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, k, weight, bias, eps):
         ctx.save_for_backward(x, weight)
         d = x._data
@@ -621,6 +640,7 @@ class NativeGroupNorm(Op):
     """y = per-(sample, group) normalisation of (N, C, *), then per-channel w, b"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, groups, weight, bias, eps):
         ctx.save_for_backward(x, weight)
         d = x._data

@@ -6,7 +6,7 @@ import builtins
 from collections import namedtuple
 
 from ..tensor import _dim
-from ._base import D, Op, Tensor, _wrap, fdata, np
+from ._base import D, Op, Tensor, _wrap, bf16_round, fdata, np, opmath
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -49,6 +49,7 @@ class Sum(Op):
     """y = sum(x, dims);  dy/dx = 1 (broadcast back)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.shape, ctx.axes, ctx.keepdim = x._data.shape, axes, keepdim
         d = x._data
@@ -83,6 +84,7 @@ class Mean(Op):
     """y = mean(x, dims);  dy/dx = 1/n (broadcast back)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, axes, keepdim, dtype):
         d = x._data if dtype is None else x._data.astype(dtype.np)
         ctx.shape, ctx.axes, ctx.keepdim = d.shape, axes, keepdim
@@ -232,6 +234,7 @@ class Var(Op):
     """y = var(x, dims, correction);  dy/dx = 2 (x - mean) / (n - correction)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, axes, correction, keepdim):
         ctx.save_for_backward(x)
         d = x._data
@@ -279,6 +282,7 @@ class Std(Op):
     _saves_output = True
 
     @staticmethod
+    @opmath
     def forward(ctx, x, axes, correction, keepdim):
         ctx.save_for_backward(x)
         d = x._data
@@ -301,13 +305,18 @@ class LogSumExp(Op):
     _saves_output = True
 
     @staticmethod
+    @opmath
     def forward(ctx, x, axes, keepdim):
         ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim = axes, keepdim
         d = fdata(x)
         m = np.max(d, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
-        out = np.log(np.sum(np.exp(d - m), axis=axes, keepdims=True)) + m
+        if x.dtype is D.bfloat16:  # torch's composite: each step rounds to bfloat16 (the sum adds in float32)
+            e = bf16_round(np.exp(bf16_round(d - m)))
+            out = bf16_round(np.log(bf16_round(np.sum(e, axis=axes, keepdims=True)))) + m
+        else:
+            out = np.log(np.sum(np.exp(d - m), axis=axes, keepdims=True)) + m
         return out if keepdim else np.squeeze(out, axis=axes)
 
     @staticmethod
@@ -322,6 +331,7 @@ class Cumsum(Op):
     """y_i = sum_{j<=i} x_j;  dx = reversed cumsum of g"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, dim):
         ctx.dim = dim
         d = x._data
@@ -336,6 +346,7 @@ class Cumprod(Op):
     """y_i = prod_{j<=i} x_j;  dx_i = sum_{k>=i} g_k y_k / x_i (computed without division)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, dim):
         ctx.save_for_backward(x)
         ctx.dim = dim
@@ -519,6 +530,7 @@ class VectorNorm(Op):
     _saves_output = True
 
     @staticmethod
+    @opmath
     def forward(ctx, x, p, axes, keepdim):
         ctx.save_for_backward(x)
         ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim

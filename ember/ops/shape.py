@@ -6,6 +6,7 @@ from ..autograd.grad_mode import STATE
 from ..tensor import _dim
 from ._base import D, Op, Tensor, _wrap, np
 from .indexing import place
+from .inplace import write_out
 
 
 def as_view(out: Tensor, src: Tensor) -> Tensor:
@@ -387,6 +388,8 @@ class Cat(Op):
 
 
 def cat(tensors, dim=0, *, out=None):
+    if out is not None:
+        return write_out("cat", out, cat, tensors, dim, _rule="cat")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -417,6 +420,8 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim=0, *, out=None):
+    if out is not None:
+        return write_out("stack", out, stack, tensors, dim, _rule="cat")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

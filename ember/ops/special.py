@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ._base import Op, Tensor, _wrap, arr, fdata, np, operands
+from ._base import Op, Tensor, _wrap, arr, fdata, np, operands, opmath
 from .elementwise import _unary, where
 
 
@@ -13,6 +13,7 @@ class Lerp(Op):
     """z = x + w*(y - x), w a number;  dz/dx = 1 - w,  dz/dy = w"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, y, w):
         ctx.w = w
         return x._data + w * (y._data - x._data)
@@ -28,6 +29,7 @@ class LerpTensor(Op):
     _node_name = "LerpBackward1"
 
     @staticmethod
+    @opmath
     def forward(ctx, x, y, w):
         ctx.save_for_backward(x, y, w)
         return x._data + w._data * (y._data - x._data)
@@ -57,6 +59,7 @@ class Atan2(Op):
     """z = atan2(y, x);  dz/dy = x/(x^2+y^2),  dz/dx = -y/(x^2+y^2)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
         return np.arctan2(y._data, x._data)
@@ -75,6 +78,7 @@ class Hypot(Op):
     _saves_output = True
 
     @staticmethod
+    @opmath
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return np.hypot(x._data, y._data)
@@ -96,6 +100,7 @@ class Xlogy(Op):
     """z = x*log(y) (0 where x == 0 and y is not nan);  dz/dx = log(y) (0 where x == 0),  dz/dy = x/y"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return np.asarray(_xlogy_data(arr(x), arr(y)))
@@ -161,6 +166,7 @@ class Logaddexp(Op):
     """z = log(exp(x) + exp(y));  dz/dx = sigmoid(x - y),  dz/dy = sigmoid(y - x)"""
 
     @staticmethod
+    @opmath
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return np.logaddexp(x._data, y._data)
