@@ -1,9 +1,14 @@
 """Time each workload on ember and, when installed, on torch, alternating; print medians and ratios.
 
     python benchmarks/run.py [--repeats 7] [--min-time 0.2] [--json] [names...]
+    python benchmarks/run.py --memory [--json] [names...]      (default: digits_epoch)
 
 Both libraries run with one thread, in one process, interleaved, so machine drift hits both alike.
 Ratios (ember / torch; below 1 means ember is faster) are what carry over between machines.
+
+``--memory`` measures peak memory instead: each library runs the workload's setup and one step (for
+digits_epoch, one training epoch) in a fresh process of its own, which reports its peak resident set
+size (see ``_peak_mb``), both in all and over the peak right after importing the library.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import time
 
@@ -59,6 +66,75 @@ def run(names, repeats: int = 7, min_time: float = 0.2) -> list[dict]:
     return rows
 
 
+def _peak_mb() -> float:
+    """This process's peak resident set size so far, in MB.
+
+    Linux's ``ru_maxrss`` carries the parent's peak over ``fork`` and ``exec`` (a child started from a
+    process that imported torch would report torch's peak), so on Linux this reads the high-water mark
+    of the process's own memory, ``VmHWM`` in /proc/self/status; elsewhere ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)  # bytes on macOS, KiB elsewhere
+
+
+def _memory_child(lib: str, name: str) -> None:
+    """Run in a fresh process: import ``lib``, set up ``name``, run one step; print peak MB as JSON."""
+    if lib == "torch":
+        import torch as mod  # noqa: PLC0415 - the library under test, imported on demand
+
+        mod.set_num_threads(1)
+    else:
+        import ember as mod  # noqa: PLC0415
+
+    imported = _peak_mb()
+    WORKLOADS[name](mod)()
+    print(json.dumps({"peak_mb": _peak_mb(), "import_mb": imported}))
+
+
+def _libs() -> list[str]:
+    try:
+        import torch  # noqa: F401, PLC0415 - only whether it is installed
+    except ImportError:
+        return ["ember"]
+    return ["ember", "torch"]
+
+
+def memory(names) -> list[dict]:
+    """Peak memory of one step of each workload, each library in a fresh process of its own."""
+    rows = []
+    for name in names:
+        row = {"workload": name}
+        for lib in _libs():
+            cmd = [sys.executable, os.path.abspath(__file__), "--memory-child", lib, name]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode:
+                raise RuntimeError(f"{lib} {name} failed:\n{proc.stderr}")
+            got = json.loads(proc.stdout.strip().splitlines()[-1])
+            row[f"{lib}_mb"] = got["peak_mb"]
+            row[f"{lib}_over_import_mb"] = got["peak_mb"] - got["import_mb"]
+        if "torch_mb" in row:
+            row["ratio"] = row["ember_mb"] / row["torch_mb"]
+        rows.append(row)
+    return rows
+
+
+def _print_memory(rows) -> None:
+    print(f"{'workload (peak RSS)':22} {'ember':>11} {'torch':>11} {'ember/torch':>12}")
+    for r in rows:
+        torch_mb = f"{r['torch_mb']:8.1f} MB" if "torch_mb" in r else "        n/a"
+        ratio = f"{r['ratio']:12.2f}" if "ratio" in r else "         n/a"
+        print(f"{r['workload']:22} {r['ember_mb']:8.1f} MB {torch_mb} {ratio}")
+        over = f"{r['torch_over_import_mb']:8.1f} MB" if "torch_mb" in r else "        n/a"
+        print(f"{'  over import':22} {r['ember_over_import_mb']:8.1f} MB {over}")
+
+
 def _fmt(seconds: float) -> str:
     for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
         if seconds >= scale:
@@ -72,14 +148,26 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--min-time", type=float, default=0.2, help="seconds per timing sample")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument(
+        "--memory",
+        action="store_true",
+        help="peak memory (max RSS) of one step, each library in a fresh process (default: digits_epoch)",
+    )
+    p.add_argument("--memory-child", nargs=2, metavar=("LIB", "NAME"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    names = args.names or list(WORKLOADS)
+    if args.memory_child:
+        _memory_child(*args.memory_child)
+        return 0
+    names = args.names or (["digits_epoch"] if args.memory else list(WORKLOADS))
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         p.error(f"unknown workload(s): {', '.join(unknown)}")
-    rows = run(names, args.repeats, args.min_time)
+    rows = memory(names) if args.memory else run(names, args.repeats, args.min_time)
     if args.json:
         print(json.dumps(rows, indent=2))
+        return 0
+    if args.memory:
+        _print_memory(rows)
         return 0
     print(f"{'workload':22} {'ember':>11} {'torch':>11} {'ember/torch':>12}")
     for r in rows:

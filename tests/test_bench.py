@@ -35,3 +35,17 @@ def test_bench_rejects_unknown_workload() -> None:
         cwd=ROOT,
     )
     assert proc.returncode == 2 and "unknown workload" in proc.stderr
+
+
+def test_bench_memory_reports_peak_rss() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "ember", "bench", "--memory", "--json", "poly_autograd"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)
+    assert row["workload"] == "poly_autograd"
+    assert 0 < row["ember_mb"] < 1e5
+    assert 0 <= row["ember_over_import_mb"] <= row["ember_mb"]
+    if "torch_mb" in row:
+        assert row["torch_mb"] > 0
+        assert abs(row["ratio"] - row["ember_mb"] / row["torch_mb"]) < 1e-12

@@ -22,25 +22,30 @@ def _window_argmax(win, k):
     first maximum wins, and a NaN wins over everything (the last NaN, as PyTorch scans).
 
     NOTE [ arithmetic argmax ]: masked writes (``idx[mask] = j``, ``np.where``) cost ~4 ns an element
-    on random masks, ten times an arithmetic pass; so the index is accumulated with arithmetic only.
+    on random masks, ten times an arithmetic pass; so the index is accumulated with arithmetic only,
+    Horner-style from the last tap: ``r_j = (tap_j != max) * (1 + r_{j+1})`` with ``r_{K-1} = 0``
+    makes ``r_0`` the first tap equal to the max, in three in-place passes a tap.
     """
     taps = [win[(..., *kidx)] for kidx in np.ndindex(*k)]
-    best = taps[0]
-    for v in taps[1:]:
-        best = np.maximum(best, v)  # propagates NaN, as PyTorch's max pool does
-    it = np.int8 if len(taps) < 128 else np.int32
-    idx, found = np.zeros(best.shape, it), np.zeros(best.shape, bool)
-    for j, v in enumerate(taps):
-        new = (v == best) & ~found
-        idx += new.astype(it) * it(j)
-        found |= new
+    it = np.int8 if len(taps) <= 128 else np.int32
+    if len(taps) == 1:
+        return taps[0].copy(), np.zeros(taps[0].shape, it)
+    best = np.maximum(taps[0], taps[1])  # propagates NaN, as PyTorch's max pool does
+    for v in taps[2:]:
+        np.maximum(best, v, out=best)
+    ne = np.not_equal(taps[-2], best)
+    idx = ne.astype(it)
+    for v in reversed(taps[:-2]):
+        np.not_equal(v, best, out=ne)
+        idx += 1
+        idx *= ne
     if best.dtype.kind == "f" and np.isnan(best).any():
         last = np.zeros(best.shape, it)
         for j, v in enumerate(taps):
             isnan = np.isnan(v)
             last += isnan.astype(it) * (it(j) - last)
         idx = np.where(np.isnan(best), last, idx)
-    return best if best is not taps[0] else best.copy(), idx
+    return best, idx
 
 
 def _flat_index(kidx, k, starts, steps, sizes):
@@ -54,7 +59,9 @@ def _flat_index(kidx, k, starts, steps, sizes):
     tap = np.zeros(k, np.int64)
     for i in range(d):
         tap = tap + (np.arange(k[i]) * steps[i] * place[i]).reshape((-1,) + (1,) * (d - 1 - i))
-    return start + np.take(tap.ravel(), kidx)
+    flat = np.take(tap.ravel(), kidx)
+    flat += start
+    return flat
 
 
 class _PoolScatter(Op):

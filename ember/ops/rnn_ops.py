@@ -6,8 +6,10 @@ step is multiplied by the sequence length. Two primitives keep that cost down:
 
 * ``LstmCell`` / ``GruCell``: one step, a few NumPy calls (``nn.LSTMCell``, ``nn.GRUCell``).
 * ``RnnLayer``: a whole layer direction as one graph node (``nn.RNN``, ``nn.LSTM``, ``nn.GRU``).
-  Forward loops over the steps in NumPy; backward runs backpropagation through time in NumPy and
-  forms the recurrent weight gradient with one matrix product over all steps.
+  The input projection of all steps is one matrix product; forward then loops over the steps in
+  NumPy; backward runs backpropagation through time in NumPy and forms the weight gradients with one
+  matrix product each over all steps. The work arrays are reused between calls (NOTE [ work block
+  pool ]), and LSTM's gate constants are folded into its weights up front (``_lstm_forward``).
 
 Both have a hand-written backward for plain ``backward()``. Under ``create_graph=True`` they
 differentiate a reference written with ember ops instead (the same formulas for a cell; the
@@ -21,6 +23,8 @@ start later keep their initial state until their first step.
 """
 
 from __future__ import annotations
+
+import weakref
 
 from ..autograd.grad_mode import STATE
 from ._base import Op, Tensor, _wrap, np
@@ -70,8 +74,9 @@ def _gate_scales(n: int, like) -> tuple:
     return _GATE_SCALES[key]
 
 
-def _lstm_forward(a, c, h_new, c_new, tc, dact=None, dtc=None):
-    """One LSTM step on arrays, in place: ``a`` (the gate pre-activations) becomes [i, f, g, o];
+def _lstm_forward(a, c, h_new, c_new, tc, dact=None, dtc=None, scaled=False):
+    """One LSTM step on arrays, in place: ``a`` (the gate pre-activations, already times the column
+    constants k of ``_gate_scales`` when ``scaled``) becomes [i, f, g, o];
     h' = o tanh(c') goes to ``h_new``, c' = f c + i g to ``c_new`` and tanh(c') to ``tc``; ``dact`` and
     ``dtc``, when given, receive the derivatives backward needs. Returns the values the gradient
     rule takes.
@@ -81,7 +86,8 @@ def _lstm_forward(a, c, h_new, c_new, tc, dact=None, dtc=None):
     """
     n = c.shape[1]
     k, k1, k2 = _gate_scales(n, a)
-    a *= k
+    if not scaled:
+        a *= k
     np.tanh(a, out=a)
     if dact is not None:
         np.multiply(a, a, out=dact)
@@ -194,13 +200,48 @@ def _order(n: int, reverse: bool) -> range:
     return range(n - 1, -1, -1) if reverse else range(n)
 
 
-def _carve(like, rows: int, widths: dict) -> dict:
-    """Arrays ``(rows, width)`` by name (``like``'s dtype and device), all views of one allocation.
+class _Lease:
+    """Holds a pooled block for as long as a graph node keeps it (NOTE [ work block pool ])."""
 
-    One large block is much cheaper than several medium ones: the allocator maps a big block with
-    few page faults, while each freed medium block goes back to the OS and faults in again.
-    """
-    flat = np.empty_like(like, shape=(rows * sum(widths.values()),))
+    __slots__ = ("__weakref__",)
+
+
+# NOTE [ work block pool ]: a layer's work blocks are a few MB each, which the C allocator maps
+# fresh from the OS on every call and unmaps on free, so every call page-faults through all of them
+# (a third of an LSTM step's time). So blocks are leased from a small pool of free ones, and go
+# back to it when their lease ends: when the graph node holding the block's views is freed, or, for
+# a block that never leaves ``backward``, at its end. The pool holds at most _POOL_BYTES.
+_POOL: dict[tuple, list] = {}
+_POOL_BYTES = 64 << 20
+_pooled = [0]  # bytes now in the pool
+
+
+def _give_back(key: tuple, flat) -> None:
+    if _pooled[0] + flat.nbytes <= _POOL_BYTES:
+        _POOL.setdefault(key, []).append(flat)
+        _pooled[0] += flat.nbytes
+
+
+def _lease(like, n: int, owner=None) -> tuple:
+    """(key, a flat block of ``n`` elements of ``like``'s dtype and device), from the pool when it has
+    one; with ``owner``, the block goes back to the pool when ``owner`` is freed."""
+    key = (type(like), like.dtype, str(getattr(like, "device", "")), n)
+    free = _POOL.get(key)
+    if free:
+        flat = free.pop()
+        _pooled[0] -= flat.nbytes
+    else:
+        flat = np.empty_like(like, shape=(n,))
+    if owner is not None:
+        lease = _Lease()
+        owner.leases = (*getattr(owner, "leases", ()), lease)
+        weakref.finalize(lease, _give_back, key, flat)
+    return key, flat
+
+
+def _carve(like, rows: int, widths: dict, owner) -> dict:
+    """Arrays ``(rows, width)`` by name (``like``'s dtype and device), all views of one leased block."""
+    flat = _lease(like, rows * sum(widths.values()), owner)[1]
     out, at = {}, 0
     for name, width in widths.items():
         out[name] = flat[at : at + rows * width].reshape(rows, width)
@@ -211,37 +252,62 @@ def _carve(like, rows: int, widths: dict) -> dict:
 class RnnLayer(Op):
     """(ys, h_n[, c_n]) = one RNN/LSTM/GRU layer direction over every step (NOTE [ fused recurrence ])
 
-    Inputs: ``xg`` the input projections ``(N, G)`` (for RNN/LSTM with both biases folded in),
-    ``w_hh`` ``(G, H_out)``, ``b_hh`` (GRU only, else None), ``w_hr`` (LSTM projection or None),
-    ``h0`` ``(B, H_out)``, ``c0`` ``(B, H)`` (LSTM only, else None).
+    Inputs: ``x`` the layer's input rows ``(N, I)``, the layer's weights and biases ``w_ih``
+    ``(G, I)``, ``b_ih`` ``(G,)``, ``w_hh`` ``(G, H_out)``, ``b_hh`` ``(G,)``, ``w_hr`` (LSTM
+    projection or None), ``h0`` ``(B, H_out)``, ``c0`` ``(B, H)`` (LSTM only, else None).
+
+    The input projection ``x W_ih^T + b`` of all steps is one matrix product in the node (for RNN and
+    LSTM both biases fold into it; GRU keeps ``b_hh`` inside the reset gate's product), so its
+    ``(N, G)`` blocks, forward and backward, come from the pool (NOTE [ work block pool ]).
     """
 
     @staticmethod
-    def forward(ctx, mode, sizes, reverse, xg, w_hh, b_hh, w_hr, h0, c0):
-        ctx.save_for_backward(xg, w_hh, b_hh, w_hr, h0, c0)
+    def forward(ctx, mode, sizes, reverse, x, w_ih, b_ih, w_hh, b_hh, w_hr, h0, c0):
+        ctx.save_for_backward(x, w_ih, b_ih, w_hh, b_hh, w_hr, h0, c0)
         ctx.args = (mode, sizes, reverse)
-        x, w_t = xg._data, w_hh._data.T
-        wr_t = None if w_hr is None else w_hr._data.T
+        xd = x._data
+        n_rows, gates = xd.shape[0], w_ih.shape[0]
+        bias = b_in = None  # the projection's bias; GRU's b_hh, inside the reset gate's product
+        if b_ih is not None:
+            bias, b_in = (b_ih._data, b_hh._data) if mode == "GRU" else (b_ih._data + b_hh._data, None)
+        # the transposed weights as contiguous copies (never views: LSTM scales w_t in place below):
+        # BLAS is ~2x faster on them than on the transposed views, with a few rows a step
+        w_t = np.array(w_hh._data.T, order="C")
+        wr_t = None if w_hr is None else np.ascontiguousarray(w_hr._data.T)
         h = h0._data.copy()
         c = None if c0 is None else c0._data.copy()
         hid = c.shape[1] if mode == "LSTM" else h.shape[1]
-        ys = np.empty_like(x, shape=(x.shape[0], h.shape[1]))
+        ys = np.empty_like(xd, shape=(n_rows, h.shape[1]))
         starts = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(int).tolist()
         grad = any(ctx.needs_input_grad)
         # every step's values for backward, rows as in x (without a graph, one step's rows, reused)
         widths = {"h_prev": h.shape[1]}  # the state each step started from (for the weight gradient)
         if mode == "LSTM":
-            widths.update(acts=x.shape[1], cs=hid, tcs=hid)
+            widths.update(acts=gates, cs=hid, tcs=hid)
             if grad:
-                widths.update(dacts=x.shape[1], dtcs=hid)
+                widths.update(dacts=gates, dtcs=hid)
             if w_hr is not None:
                 widths["mids"] = hid  # h before the projection
         elif mode == "GRU":
-            widths.update(hgs=x.shape[1], rzs=2 * hid, ns=hid)
-        buf = _carve(x, x.shape[0] if grad else sizes[0], widths)
+            widths.update(hgs=gates, rzs=2 * hid, ns=hid)
+        buf = _carve(xd, n_rows if grad else sizes[0], widths, ctx)
+        if mode == "LSTM" and grad:  # the projections go straight into acts (all rows; see below)
+            x = buf["acts"]
+        else:
+            x = _lease(xd, n_rows * gates, ctx)[1].reshape(n_rows, gates)
+        np.matmul(xd, w_ih._data.T, out=x)
+        if bias is not None:
+            x += bias
         h_prev, mids = buf["h_prev"], buf.get("mids")
         if mode == "LSTM":
             acts, cs, tcs, dacts, dtcs = (buf.get(k) for k in ("acts", "cs", "tcs", "dacts", "dtcs"))
+            # the gate constants k of ``_lstm_forward`` folded in once: into the weight's columns, and
+            # (with a graph, where acts has every row) into all steps' input projections in one pass
+            k = _gate_scales(hid, xd)[0]
+            w_t *= k
+            tmp = np.empty_like(xd, shape=(sizes[0], gates))
+            if grad:
+                acts *= k  # x is acts
         elif mode == "GRU":
             hgs, rzs, ns = buf["hgs"], buf["rzs"], buf["ns"]
         keeps = [None] * len(sizes)
@@ -252,21 +318,25 @@ class RnnLayer(Op):
             h_prev[kept] = h[:r]
             hp, y = h_prev[kept], ys[rows]
             if mode == "LSTM":
-                a = acts[kept]
-                np.matmul(hp, w_t, out=a)
-                a += x[rows]
-                cs[kept] = c[:r]
-                derivs = (dacts[kept], dtcs[kept]) if grad else ()
-                if wr_t is None:
-                    keeps[t] = _lstm_forward(a, cs[kept], y, c[:r], tcs[kept], *derivs)
+                a, m = acts[kept], tmp[:r]
+                if grad:  # a holds x k already
+                    np.matmul(hp, w_t, out=m)
                 else:
-                    keeps[t] = _lstm_forward(a, cs[kept], mids[kept], c[:r], tcs[kept], *derivs)
+                    np.matmul(hp, w_t, out=a)
+                    np.multiply(x[rows], k, out=m)
+                a += m
+                cs[kept] = c[:r]
+                derivs = (dacts[kept], dtcs[kept]) if grad else (None, None)
+                if wr_t is None:
+                    keeps[t] = _lstm_forward(a, cs[kept], y, c[:r], tcs[kept], *derivs, scaled=True)
+                else:
+                    keeps[t] = _lstm_forward(a, cs[kept], mids[kept], c[:r], tcs[kept], *derivs, scaled=True)
                     np.matmul(mids[kept], wr_t, out=y)
             elif mode == "GRU":
                 hg = hgs[kept]
                 np.matmul(hp, w_t, out=hg)
-                if b_hh is not None:
-                    hg += b_hh._data
+                if b_in is not None:
+                    hg += b_in
                 y[...], keeps[t] = _gru_forward(x[rows], hg, hp, rzs[kept], ns[kept])
             else:
                 np.matmul(hp, w_t, out=y)
@@ -286,14 +356,17 @@ class RnnLayer(Op):
         inputs = ctx.saved_tensors
         if STATE.enabled:  # create_graph: differentiate the step-by-step reference instead
             return (None, None, None, *_reference_grads(ctx, inputs, (gys, ghn, gcn)))
-        xg, w_hh, b_hh, w_hr, h0, c0 = inputs
+        x, w_ih, b_ih, w_hh, b_hh, w_hr, h0, c0 = inputs
+        nig = ctx.needs_input_grad[3:]
         keeps, h_prev, mids, starts = ctx.keep
         w, wr = w_hh._data, None if w_hr is None else w_hr._data
         gy = gys._data
         dh = ghn._data.copy()
         dc = None if gcn is None else gcn._data.copy()
-        dxg = np.empty_like(xg._data)
-        dhg = np.empty_like(dxg) if mode == "GRU" else dxg  # grads of the hidden projections
+        n_rows, gates = x.shape[0], w_ih.shape[0]
+        blocks = [_lease(gy, n_rows * gates) for _ in range(2 if mode == "GRU" else 1)]
+        dxg = blocks[0][1].reshape(n_rows, gates)  # grads of the input projections (stay in here)
+        dhg = blocks[-1][1].reshape(n_rows, gates)  # and of the hidden ones (the same but for GRU)
         dys = None if wr is None else np.empty_like(gy)  # grads of the projected outputs
         for t in _order(len(sizes), not reverse):
             rows, r = slice(starts[t], starts[t] + sizes[t]), sizes[t]
@@ -311,12 +384,20 @@ class RnnLayer(Op):
                 y = keeps[t]
                 dxg[rows] = d * (1 - y * y) if mode == "RNN_TANH" else d * (y > 0)
                 np.matmul(dxg[rows], w, out=dh[:r])
-        grads = [dxg, dhg.T @ h_prev, None, None, dh, dc]
-        if b_hh is not None:
-            grads[2] = dhg.sum(axis=0)
-        if wr is not None:
-            grads[3] = dys.T @ mids
-        return (None, None, None, *(None if g is None else _wrap(g, xg.dtype, xg.device) for g in grads))
+        wants = {
+            0: lambda: dxg @ w_ih._data,
+            1: lambda: dxg.T @ x._data,
+            2: lambda: dxg.sum(axis=0),
+            3: lambda: dhg.T @ h_prev,
+            4: lambda: dhg.sum(axis=0),  # for RNN/LSTM the same as b_ih's (folded in), a copy of its own
+            5: lambda: dys.T @ mids,
+            6: lambda: dh,
+            7: lambda: dc,
+        }
+        grads = [wants[i]() if need else None for i, need in enumerate(nig)]
+        for key, flat in blocks:
+            _give_back(key, flat)
+        return (None, None, None, *(None if g is None else _wrap(g, x.dtype, x.device) for g in grads))
 
 
 def _reference_grads(ctx, inputs, grad_outputs) -> list:
@@ -331,9 +412,12 @@ def _reference_grads(ctx, inputs, grad_outputs) -> list:
     return [next(got) if need else None for need in needs]
 
 
-def reference_layer(mode, sizes, reverse, xg, w_hh, b_hh, w_hr, h0, c0):
+def reference_layer(mode, sizes, reverse, x, w_ih, b_ih, w_hh, b_hh, w_hr, h0, c0):
     """``RnnLayer`` step by step with ember ops (a graph node or three per step): the definition
     that the fused node's ``create_graph`` backward differentiates."""
+    if mode != "GRU" and b_ih is not None:  # both biases fold into the input projection
+        b_ih, b_hh = b_ih + b_hh, None
+    xg = x.mm(w_ih.t()) if b_ih is None else Addmm.apply(b_ih, x, w_ih.t(), 1, 1)
     w_t = w_hh.t()
     wr_t = None if w_hr is None else w_hr.t()
     starts = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(int)
@@ -372,11 +456,11 @@ def reference_layer(mode, sizes, reverse, xg, w_hh, b_hh, w_hr, h0, c0):
 
 
 def rnn_layer(
-    mode: str, sizes: list[int], reverse: bool, xg: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-    w_hr: Tensor | None, h0: Tensor, c0: Tensor | None,
+    mode: str, sizes: list[int], reverse: bool, x: Tensor, w_ih: Tensor, b_ih: Tensor | None,
+    w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None, h0: Tensor, c0: Tensor | None,
 ) -> tuple[Tensor, ...]:  # fmt: skip
-    """One layer direction over time-major rows ``xg`` (``sizes[t]`` rows at step t): returns the
-    outputs ``(N, H_out)``, the final ``h`` ``(B, H_out)`` and, for LSTM, the final ``c``."""
+    """One layer direction over time-major input rows ``x`` (``sizes[t]`` rows at step t): returns
+    the outputs ``(N, H_out)``, the final ``h`` ``(B, H_out)`` and, for LSTM, the final ``c``."""
     if mode not in _MODES:
         raise ValueError(f"Unrecognized RNN mode: {mode}")
-    return RnnLayer.apply(mode, list(sizes), reverse, xg, w_hh, b_hh, w_hr, h0, c0)
+    return RnnLayer.apply(mode, list(sizes), reverse, x, w_ih, b_ih, w_hh, b_hh, w_hr, h0, c0)

@@ -1,9 +1,9 @@
 # ruff: noqa: A001, A002, PLR0917 - PyTorch's signatures: `input` and long positional argument lists
 """Recurrent layers (RNN, LSTM, GRU) and their single-step cells, with PyTorch's parameter layout.
 
-Each layer direction is one input projection for all steps (``x W_ih^T + b``, a single matrix
-product over the time-major rows) followed by one fused recurrent node (``ember.ops.rnn_ops``, see
-NOTE [ fused recurrence ] there). Plain and packed input share that path: a plain ``(T, B, *)``
+Each layer direction is one fused node (``ember.ops.rnn_ops``, see NOTE [ fused recurrence ]
+there): the input projection of all steps (``x W_ih^T + b``, a single matrix product over the
+time-major rows), then the recurrence. Plain and packed input share that path: a plain ``(T, B, *)``
 batch is a packed one whose batch size is ``B`` at every step.
 """
 
@@ -279,13 +279,9 @@ class RNNBase(Module):
         w_ih, w_hh = params[0], params[1]
         b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
         w_hr = params[-1] if self.proj_size > 0 else None
-        if self.mode == "GRU":  # b_hh stays inside the reset gate's product
-            xg = F.linear(x, w_ih, b_ih)
-        else:  # both biases fold into the input projection: one add per layer instead of one per step
-            xg = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
-            b_hh = None
         c0 = state0[1] if self.mode == "LSTM" else None
-        return rnn_layer(self.mode, sizes, reverse, xg, w_hh, b_hh, w_hr, state0[0], c0)
+        # the input projection of all steps is made inside the layer's node (see RnnLayer)
+        return rnn_layer(self.mode, sizes, reverse, x, w_ih, b_ih, w_hh, b_hh, w_hr, state0[0], c0)
 
 
 class RNN(RNNBase):
