@@ -36,14 +36,36 @@ class dtype:
         return self._cat == 1
 
 
-def _bfloat16_np():
-    """ml_dtypes' bfloat16 when that optional package is installed, else None."""
-    try:
-        import ml_dtypes  # noqa: PLC0415 - optional extra
+class _LazyDtype(dtype):
+    """bfloat16: its NumPy dtype comes from the optional ml_dtypes package, imported on first use
+    (importing it costs more than the rest of ``import ember``)."""
 
-        return ml_dtypes.bfloat16
-    except ImportError:
-        return None
+    __slots__ = ()
+
+    def __init__(self, name: str, category: int, legacy: str):
+        super().__init__(name, None, category, legacy)
+        del self.np  # unset: the first read of ``.np`` lands in __getattr__
+
+    def __getattr__(self, attr: str):
+        if attr != "np":
+            raise AttributeError(attr)
+        try:
+            import ml_dtypes  # noqa: PLC0415 - optional extra
+
+            self.np = np.dtype(ml_dtypes.bfloat16)
+            FROM_NP[self.np] = self
+        except ImportError:
+            self.np = None
+        return self.np
+
+
+class _FromNp(dict):
+    """numpy dtype -> ember dtype. A bfloat16 array can arrive before ``bfloat16.np`` was read."""
+
+    def __missing__(self, key):
+        if getattr(key, "name", None) == "bfloat16" and bfloat16.np is not None and key == bfloat16.np:
+            return bfloat16
+        raise KeyError(key)
 
 
 bool_ = dtype("bool", np.bool_, 0, "BoolTensor")
@@ -55,12 +77,12 @@ int64 = dtype("int64", np.int64, 1, "LongTensor")
 float16 = dtype("float16", np.float16, 2, "HalfTensor")
 float32 = dtype("float32", np.float32, 2, "FloatTensor")
 float64 = dtype("float64", np.float64, 2, "DoubleTensor")
-bfloat16 = dtype("bfloat16", _bfloat16_np(), 2, "BFloat16Tensor")
+bfloat16 = _LazyDtype("bfloat16", 2, "BFloat16Tensor")
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, bfloat16)
 _NAMES = {d.name: d for d in ALL}
 # numpy dtype -> ember dtype, the lookup every new tensor makes
-FROM_NP = {d.np: d for d in ALL if d.np is not None}
+FROM_NP = _FromNp({d.np: d for d in ALL if d is not bfloat16})
 
 ALIASES = {
     "float": float32,

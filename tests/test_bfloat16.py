@@ -574,15 +574,26 @@ def test_torch_save_ember_load(tmp_path):
 
 # -- known differences: strict xfails, so fixing one turns its test red until it moves above -------------
 KNOWN_GAPS = {
-    # ember/ops/inplace.py's no-grad path runs the NumPy ufunc on the bfloat16 arrays, so the scalar (or
-    # alpha * other) is rounded to bfloat16 first; torch multiplies by the float32 scalar (and fuses alpha)
-    "mul_scalar_inplace": lambda T, x, y: x.mul_(0.1),
-    "add_alpha_inplace": lambda T, x, y: x.add_(y, alpha=0.3),
     # torch reads a 0-dim float32 operand of mul as a float32 scalar; ember casts it to bfloat16 first
     "mul_zero_dim_float32": lambda T, x, y: x * T.tensor(0.1),
     # torch's nll_loss sums in an order (and precision) of its own: 1 ulp off on the mean
     "cross_entropy": lambda T, x, y: T.nn.functional.cross_entropy(x.reshape(64, 64), T.arange(64)),
 }
+
+
+INPLACE_SCALAR = {
+    "mul_scalar_inplace": lambda T, x, y: x.mul_(0.1),
+    "add_alpha_inplace": lambda T, x, y: x.add_(y, alpha=0.3),
+    "sub_alpha_inplace": lambda T, x, y: x.sub_(y, alpha=0.7),
+    "div_scalar_inplace": lambda T, x, y: x.div_(3.3),
+}
+
+
+@pytest.mark.parametrize("name", list(INPLACE_SCALAR))
+def test_inplace_scalar_in_float32(name):
+    """In-place ops with a scalar or alpha: the scalar in float32 and one rounding, as torch."""
+    f = INPLACE_SCALAR[name]
+    assert_same(f(ember, bf16(ember, X), bf16(ember, Y)), f(torch, bf16(torch, X), bf16(torch, Y)))
 
 
 @pytest.mark.xfail(strict=True, reason="a known bfloat16 rounding difference, see KNOWN_GAPS")

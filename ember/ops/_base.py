@@ -47,14 +47,12 @@ class Op(Function):
 # each ufunc in float32); where torch itself rounds an intermediate to bfloat16 (log_softmax's sum,
 # logsumexp's steps) the op says so with ``bf16_round``. In elementwise.py, add/sub round alpha to
 # bfloat16 and fuse the multiply-add (``_axpy``); mul/div take a Python number in float32 (``_by_scalar``).
-_BF16 = D.bfloat16.np
 
 
 def opmath(forward):
     """Mark a forward to run in float32 on bfloat16 inputs (``Function.apply`` checks the mark per
     class, so other dtypes pay no extra call)."""
-    if _BF16 is not None:  # without ml_dtypes there are no bfloat16 tensors
-        forward._opmath = True
+    forward._opmath = True
     return forward
 
 
@@ -72,13 +70,13 @@ def _widened(forward, ctx, args, kwargs):
         for k, a in wide.items():
             a._data = narrow[k]
     if isinstance(out, tuple):
-        return tuple(o.astype(_BF16) if getattr(o, "dtype", None) == np.float32 else o for o in out)
-    return out.astype(_BF16) if out.dtype == np.float32 else out
+        return tuple(o.astype(D.bfloat16.np) if getattr(o, "dtype", None) == np.float32 else o for o in out)
+    return out.astype(D.bfloat16.np) if out.dtype == np.float32 else out
 
 
 def bf16_round(a):
     """float32 values rounded to bfloat16 and back: an intermediate torch keeps in bfloat16."""
-    return a.astype(_BF16).astype(np.float32)
+    return a.astype(D.bfloat16.np).astype(np.float32)
 
 
 def arr(v):

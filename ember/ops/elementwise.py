@@ -10,9 +10,12 @@ from .inplace import write_out
 def _axpy(a, b, alpha):
     """a + alpha*b on arrays or numbers. bfloat16 as torch computes it: alpha rounded to bfloat16, one
     float32 FMA, rounded once (ml_dtypes would round alpha*b to bfloat16 first)."""
-    bf = D.bfloat16.np
-    if bf is None or not (getattr(a, "dtype", None) == bf or getattr(b, "dtype", None) == bf):
+    if "bfloat16" not in (
+        getattr(getattr(a, "dtype", None), "name", ""),
+        getattr(getattr(b, "dtype", None), "name", ""),
+    ):
         return np.add(a, np.multiply(b, alpha))
+    bf = D.bfloat16.np
     a64, b64, w = (np.asarray(v).astype(bf).astype(np.float64) for v in (a, b, alpha))
     return (a64 + w * b64).astype(np.float32).astype(bf)  # float64 holds the FMA's exact value
 

@@ -251,6 +251,10 @@ def binary_(self: Tensor, other, ufunc, op, **kw) -> Tensor:
         other_d = arr(other)
 
     def raw():
+        if self.dtype is D.bfloat16:  # as torch: the scalar (and alpha) in float32, rounded once
+            with _no_grad():
+                _write(self, op(self, other, **kw)._data)
+            return
         alpha = kw.get("alpha", 1)
         o = other_d if alpha == 1 else np.multiply(other_d, alpha)
         try:
