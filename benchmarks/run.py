@@ -125,6 +125,20 @@ def memory(names) -> list[dict]:
     return rows
 
 
+def import_time(repeats: int = 7) -> dict:
+    """Wall time of a whole ``python -c "import LIB"`` process, median over alternating runs."""
+    samples = {lib: [] for lib in _libs()}
+    for _ in range(repeats):
+        for lib, got in samples.items():
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", f"import {lib}"], check=True)
+            got.append(time.perf_counter() - start)
+    row = {"workload": "import (whole process)", **{lib: statistics.median(s) for lib, s in samples.items()}}
+    if "torch" in row:
+        row["ratio"] = row["ember"] / row["torch"]
+    return row
+
+
 def _print_memory(rows) -> None:
     print(f"{'workload (peak RSS)':22} {'ember':>11} {'torch':>11} {'ember/torch':>12}")
     for r in rows:
@@ -153,28 +167,47 @@ def main(argv=None) -> int:
         action="store_true",
         help="peak memory (max RSS) of one step, each library in a fresh process (default: digits_epoch)",
     )
+    p.add_argument(
+        "--import-time", action="store_true", help="time a whole `python -c 'import LIB'` process instead"
+    )
     p.add_argument("--memory-child", nargs=2, metavar=("LIB", "NAME"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.memory_child:
         _memory_child(*args.memory_child)
         return 0
+    everything = not (args.names or args.memory or args.import_time)  # the whole report
     names = args.names or (["digits_epoch"] if args.memory else list(WORKLOADS))
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         p.error(f"unknown workload(s): {', '.join(unknown)}")
-    rows = memory(names) if args.memory else run(names, args.repeats, args.min_time)
+    if args.import_time:
+        rows = [import_time(args.repeats)]
+    elif args.memory:
+        rows = memory(names)
+    else:
+        rows = run(names, args.repeats, args.min_time)
+    if everything:
+        rows.append(import_time(args.repeats))
+        mem = memory(["digits_epoch"])
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows + mem if everything else rows, indent=2))
         return 0
     if args.memory:
         _print_memory(rows)
         return 0
+    _print_times(rows)
+    if everything:
+        print()
+        _print_memory(mem)
+    return 0
+
+
+def _print_times(rows) -> None:
     print(f"{'workload':22} {'ember':>11} {'torch':>11} {'ember/torch':>12}")
     for r in rows:
         torch_t = _fmt(r["torch"]) if "torch" in r else "        n/a"
         ratio = f"{r['ratio']:12.2f}" if "ratio" in r else "         n/a"
         print(f"{r['workload']:22} {_fmt(r['ember'])} {torch_t} {ratio}")
-    return 0
 
 
 if __name__ == "__main__":

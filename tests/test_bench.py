@@ -49,3 +49,15 @@ def test_bench_memory_reports_peak_rss() -> None:
     if "torch_mb" in row:
         assert row["torch_mb"] > 0
         assert abs(row["ratio"] - row["ember_mb"] / row["torch_mb"]) < 1e-12
+
+
+def test_bench_import_time_runs() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "ember", "bench", "--import-time", "--repeats", "1", "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)
+    assert row["workload"] == "import (whole process)"
+    assert row["ember"] > 0
+    if "torch" in row:
+        assert abs(row["ratio"] - row["ember"] / row["torch"]) < 1e-12
