@@ -30,6 +30,10 @@ def _np_index_one(i):
     return i
 
 
+def _has_tensor(s: slice) -> bool:
+    return isinstance(s.start, Tensor) or isinstance(s.stop, Tensor) or isinstance(s.step, Tensor)
+
+
 def _is_basic(idx) -> bool:
     items = idx if isinstance(idx, tuple) else (idx,)
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
@@ -119,6 +123,19 @@ def index(input, idx):
     """``input[idx]`` with NumPy/PyTorch indexing rules (basic indexing gives a view)."""
     from .shape import as_view  # noqa: PLC0415
 
+    kind = type(idx)
+    if (kind is int or (kind is slice and not _has_tensor(idx))) and input._data.ndim:
+        try:  # the common ``x[i]`` and ``x[a:b]``: straight to the view
+            out = (SelectI if kind is int else SliceI).apply(input, idx)
+        except IndexError as e:
+            raise IndexError(_index_message(e, input._data, idx)) from None
+        return as_view(out, input)
+    if kind is tuple and all(type(i) is int or (type(i) is slice and not _has_tensor(i)) for i in idx):
+        try:  # ints and slices only: a view, no translation needed
+            out = _node_for(idx, input._data.shape).apply(input, idx)
+        except IndexError as e:
+            raise IndexError(_index_message(e, input._data, idx)) from None
+        return as_view(out, input)
     np_idx = _np_index(idx)
     d = input._data
     if d.ndim == 0 and isinstance(np_idx, (int, np.integer)) and not isinstance(np_idx, bool):
