@@ -10,6 +10,7 @@ import functools
 import itertools
 
 from .._backend import np
+from ..dtypes import bfloat16 as _BF16
 from .grad_mode import STATE
 
 _ndarray = np.ndarray
@@ -252,10 +253,6 @@ def _edges(args, node) -> list:
     return edges
 
 
-def _is_bf16(a) -> bool:
-    return isinstance(a, Tensor) and a.dtype.name == "bfloat16"
-
-
 def _widened(forward, ctx, args, kwargs):
     from ..ops._base import _widened  # noqa: PLC0415 - ops import this module
 
@@ -343,7 +340,7 @@ class Function(metaclass=FunctionMeta):
                     break
         if cls._builtin:
             try:  # free in CPython 3.11+ unless raised
-                if cls._opmath and _is_bf16(args[0]):
+                if cls._opmath and getattr(args[0], "dtype", None) is _BF16:
                     out = _widened(cls.forward, ctx, args, kwargs)
                 else:
                     out = cls.forward(ctx, *args, **kwargs)
