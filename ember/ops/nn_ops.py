@@ -410,7 +410,11 @@ class MseLoss(Op):
     @staticmethod
     def backward(ctx, g):
         x, t = ctx.saved_tensors
-        gd = unreduce(g, ctx.shape, ctx.reduction) * (x - t) * 2
+        if ctx.reduction == "none":
+            gd = g * (x - t) * 2
+        else:  # a 0-d g broadcasts itself; scaling by 2 is exact, so this is g * (x - t) * 2 bit for bit
+            n = math.prod(ctx.shape)
+            gd = (x - t) * ((g / n if ctx.reduction == "mean" and n else g) * 2)
         nig = ctx.needs_input_grad
         return (gd if nig[0] else None), (-gd if nig[1] else None), None
 
