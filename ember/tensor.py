@@ -200,7 +200,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing storage (and version counter) with this one, outside the graph."""
         t = self._alias()
-        t._base = self._base
+        # not an autograd view (PyTorch: ``detach()._base`` is None), though it shares storage
         return t
 
     def detach_(self) -> Tensor:

@@ -121,6 +121,10 @@ def test_detached_view_is_not_tracked() -> None:
     d.mul_(0)
     assert y.grad_fn.name() == "MulBackward0"
     assert y.detach().numpy()[:2].tolist() == [0.0, 0.0]
+    assert d._base is None
+    d.requires_grad_()  # a fresh leaf, even though y's version moved: nothing flows back to x
+    (d * 3).sum().backward()
+    assert x.grad is None and d.grad.tolist() == [3.0, 3.0]
 
 
 @needs_torch
