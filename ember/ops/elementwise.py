@@ -963,6 +963,9 @@ def neg(input):
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
+    kind = type(exponent)
+    if (kind is int or kind is float) and isinstance(input, Tensor) and input.dtype.is_floating_point:
+        return Pow.apply(input, exponent)  # ``x ** 2``: a float tensor keeps its dtype
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         if type(exponent) is bool:
             if input.dtype is D.bool_:  # bool ** bool stays bool: x ** True is x, x ** False all True
