@@ -23,6 +23,9 @@ def _add(a, b, create_graph):
 def _fit(g, shape, dtype, node, i, create_graph):
     """Sum a gradient down to its input's shape and cast it to its dtype."""
     if g._data.shape != shape:
+        if not shape and not create_graph:  # a 0-d input (a scalar weight): every element adds in
+            g = F._wrap(g._data.sum(), g.dtype, g.device)
+            return g if g.dtype is dtype else F._wrap(g._data.astype(dtype.np), dtype, g.device)
         gshape = g._data.shape
         lead = len(gshape) - len(shape)
         if lead < 0 or any(s not in (1, gs) for s, gs in zip(shape, gshape[lead:], strict=True)):
