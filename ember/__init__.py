@@ -145,6 +145,7 @@ from .ops.indexing import (
     take,
     take_along_dim,
 )  # fmt: skip
+from .ops.inplace import as_strided
 from .ops.linalg import (
     addbmm,
     addmm,

@@ -292,6 +292,7 @@ def _apply_methods() -> None:
         "clone": S.clone,
         "contiguous": S.contiguous,
         "narrow": S.narrow,
+        "as_strided": P.as_strided,
         "split": S.split,
         "chunk": S.chunk,
         "tensor_split": S.tensor_split,

@@ -197,3 +197,46 @@ def test_out_argument_refuses_autograd() -> None:
         with T.no_grad():
             assert T.mul(a, 2, out=T.empty(3)).tolist() == [2.0, 2.0, 2.0]
     assert msgs[0] == msgs[1]
+
+
+AS_STRIDED = [
+    ((2, 2), (1, 2), 1),
+    ((3, 2), (1, 1), None),  # overlapping: gradients add up
+    ((2, 3), (4, 1), 5),
+    ((4,), (3,), 0),
+    ((2, 3), (0, 2), 2),  # a zero stride: each element read twice
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("size,stride,offset", AS_STRIDED)
+def test_as_strided_matches_torch(size, stride, offset) -> None:
+    results = []
+    for T in (ember, torch):
+        x = T.arange(12.0, dtype=T.float64).reshape(3, 4).requires_grad_()
+        base = x * 1
+        y = base.as_strided(size, stride, offset) if offset is not None else base.as_strided(size, stride)
+        (y * T.arange(1.0, y.numel() + 1, dtype=T.float64).reshape(y.shape)).sum().backward()
+        results.append((y.detach().numpy().tolist(), y.storage_offset(), y.stride(), x.grad.numpy().tolist()))
+        assert type(y.grad_fn).__name__ == "AsStridedBackward0"
+    assert results[0] == results[1]
+
+
+def test_as_strided_shares_storage_and_checks_bounds() -> None:
+    z = ember.zeros(4)
+    z.as_strided((2,), (2,)).fill_(1)
+    assert z.tolist() == [1.0, 0.0, 1.0, 0.0]
+    with pytest.raises(RuntimeError, match="out of bounds for storage of size 48"):
+        ember.arange(12.0).as_strided((5, 5), (4, 1))
+    with pytest.raises(RuntimeError, match="Negative strides are not supported"):
+        ember.arange(3.0).as_strided((2,), (-1,))
+
+
+def test_as_strided_gradgradcheck() -> None:
+    x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+
+    def f(x):
+        return (x * 1).as_strided((3, 2), (1, 2), 1) ** 2
+
+    assert gradcheck(f, (x,))
+    assert gradgradcheck(f, (x,))

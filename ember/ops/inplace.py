@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 from ..autograd.grad_mode import STATE
+from ..tensor import _ptr
 from ._base import D, Op, Tensor, _wrap, arr, np
 
 
@@ -104,7 +105,7 @@ def refresh_view(view: Tensor):
 
 def _addresses(a, origin: int, item: int):
     """Each element's storage offset (in elements) from ``origin``, as an array of ``a``'s shape."""
-    off = np.full(a.shape, (a.__array_interface__["data"][0] - origin) // item, dtype=np.int64)
+    off = np.full(a.shape, (_ptr(a) - origin) // item, dtype=np.int64)
     for axis, (n, st) in enumerate(zip(a.shape, a.strides, strict=True)):
         shape = [1] * a.ndim
         shape[axis] = n
@@ -115,12 +116,56 @@ def _addresses(a, origin: int, item: int):
 def _positions(base, view):
     """For each element of ``view``, its flat (C-order) index in ``base``, which it shares storage with."""
     item = base.itemsize
-    origin = base.__array_interface__["data"][0]
+    origin = _ptr(base)
     addr = _addresses(base, origin, item)
     lo = int(addr.min()) if addr.size else 0
     lut = np.full(int(addr.max()) - lo + 1 if addr.size else 1, -1, dtype=np.int64)
     lut[(addr - lo).reshape(-1)] = np.arange(base.size, dtype=np.int64)
     return lut[_addresses(view, origin, item) - lo]
+
+
+def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
+    """A view of ``input``'s storage with the given sizes, strides and offset (in elements)."""
+    from .shape import as_view  # noqa: PLC0415
+
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} vs {len(size)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}"
+        )
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    root, item = input.untyped_storage(), input._data.itemsize
+    need = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride, strict=True))
+    if need * item > root.nbytes or offset < 0:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
+            f"{item} requiring a storage size of {need * item} are out of bounds for storage of size "
+            f"{root.nbytes}"
+        )
+    return as_view(AsStrided.apply(input, size, stride, offset), input)
+
+
+class AsStrided(Op):
+    """y = a strided view of x's storage;  dx = g added into the elements of x each y element reads"""
+
+    @staticmethod
+    def forward(ctx, x, size, stride, offset):
+        d, root = x._data, x.untyped_storage()
+        if not root.flags.c_contiguous:
+            raise RuntimeError("ember: as_strided needs its input's storage to be one contiguous block")
+        item = d.itemsize
+        out = np.ndarray(size, d.dtype, buffer=root, offset=offset * item, strides=[s * item for s in stride])
+        ctx.x, ctx.out = d, out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        pos = _positions(ctx.x, ctx.out)
+        if (pos < 0).any():
+            raise RuntimeError("ember: as_strided backward reads memory outside its input's elements")
+        return ScatterTo.apply(g, pos, ctx.x.shape), None, None, None
 
 
 class ViewOf(Op):
