@@ -77,7 +77,8 @@ def _inplace_view(self: Tensor, graph_fn) -> Tensor:
             "to be modified inplace. You should replace the inplace operation by an out-of-place one."
         )
     pos = _positions(base._data, self._data)
-    old_base = _wrap(base._data.copy(), base.dtype, base.device)
+    # no copy: ViewOf gathers its values and CopySlices copies the base before anything is written
+    old_base = _wrap(base._data, base.dtype, base.device)
     old_base._rg, old_base.grad_fn, old_base._output_nr = base._rg, base.grad_fn, base._output_nr
     res = graph_fn(ViewOf.apply(old_base, pos))
     check_cast(res.dtype, self.dtype)
@@ -121,7 +122,13 @@ def _positions(base, view):
     lo = int(addr.min()) if addr.size else 0
     lut = np.full(int(addr.max()) - lo + 1 if addr.size else 1, -1, dtype=np.int64)
     lut[(addr - lo).reshape(-1)] = np.arange(base.size, dtype=np.int64)
-    return lut[_addresses(view, origin, item) - lo]
+    at = _addresses(view, origin, item) - lo
+    inside = (at >= 0) & (at < lut.size)
+    if inside.all():
+        return lut[at]
+    pos = np.full(at.shape, -1, dtype=np.int64)  # -1: memory outside base (as_strided can reach it)
+    pos[inside] = lut[at[inside]]
+    return pos
 
 
 def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
