@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections import namedtuple
 
+from ..autograd.grad_mode import STATE
 from ..tensor import _dim
 from ._base import D, Op, Tensor, _wrap, bf16_round, fdata, np, opmath
 
@@ -42,6 +43,8 @@ def _expand_back(g, shape, axes, keepdim):
         for a in axes:
             kept[a] = 1
         g = g.reshape(kept)
+    if not STATE.enabled and not g._rg:  # plain backward: a broadcast view, without the expand op
+        return _wrap(np.broadcast_to(g._data, shape), g.dtype, g.device)
     return g.expand(shape)
 
 
