@@ -240,3 +240,20 @@ def test_as_strided_gradgradcheck() -> None:
 
     assert gradcheck(f, (x,))
     assert gradgradcheck(f, (x,))
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "name", ["sin_", "exp_", "sqrt_", "sigmoid_", "abs_", "neg_", "relu_", "floor_", "round_"]
+)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float32"])
+def test_unary_inplace_casts_like_torch(name, dtype) -> None:
+    results = []
+    for T in (ember, torch):
+        x = T.tensor([1, 2, 3], dtype=getattr(T, dtype))
+        try:
+            getattr(x, name)()
+            results.append(("ok", np.round(x.numpy().astype(np.float64), 5).tolist()))
+        except RuntimeError as e:
+            results.append(("error", str(e), x.tolist()))  # refused before anything changed
+    assert results[0] == results[1]

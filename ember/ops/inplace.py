@@ -330,7 +330,9 @@ def unary_(self: Tensor, op, *args) -> Tensor:
 
     def raw():
         with _no_grad():
-            _write(self, op(self, *args)._data)
+            res = op(self, *args)
+        check_cast(res.dtype, self.dtype)  # ``int_tensor.sin_()``: a float result can't go back
+        _write(self, res._data)
 
     return inplace(self, lambda old: op(old, *args), args, raw)
 
