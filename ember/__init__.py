@@ -69,12 +69,17 @@ from .ops.decomp import det, inverse, logdet, slogdet
 from .ops.elementwise import (
     abs,
     acos,
+    acosh,
     add,
     asin,
+    asinh,
     atan,
+    atanh,
     bitwise_and,
+    bitwise_left_shift,
     bitwise_not,
     bitwise_or,
+    bitwise_right_shift,
     bitwise_xor,
     ceil,
     clamp,
@@ -136,6 +141,7 @@ from .ops.indexing import (
     gather,
     index_add,
     index_copy,
+    index_fill,
     index_put,
     index_select,
     masked_select,
@@ -189,6 +195,7 @@ from .ops.reduction import (
     var,
     var_mean,
 )  # fmt: skip
+from .ops.scatter import masked_scatter, scatter_reduce
 from .ops.shape import (
     atleast_1d,
     atleast_2d,
@@ -288,6 +295,7 @@ subtract = sub
 divide = div
 true_divide = div
 arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
 arctan2 = atan2
 
 

@@ -11,6 +11,7 @@ from .ops import indexing as I
 from .ops import inplace as P
 from .ops import linalg as L
 from .ops import reduction as R
+from .ops import scatter as SC
 from .ops import shape as S
 from .ops import special as SP
 from .tensor import Tensor, _wrap
@@ -78,6 +79,16 @@ def _iop(ufunc, op):
 def _iunary(op):
     def method(self, *args, **kw):
         return P.unary_(self, lambda t, *a: op(t, *a, **kw), *args)
+
+    return method
+
+
+def _ishift(op):
+    """``self <<= other``: shifted in the promoted dtype (``int8 <<= int64`` in int64), then cast back."""
+
+    def method(self, other):
+        P.check_cast(D.result_type(self, other), self.dtype)
+        return P.unary_(self, op, other)
 
     return method
 
@@ -177,6 +188,10 @@ def _apply_methods() -> None:
         "__rand__": f.bitwise_and,
         "__ror__": f.bitwise_or,
         "__rxor__": f.bitwise_xor,
+        "__lshift__": f.bitwise_left_shift,
+        "__rshift__": f.bitwise_right_shift,
+        "__rlshift__": _reflect(f.bitwise_left_shift),
+        "__rrshift__": _reflect(f.bitwise_right_shift),
         "__eq__": f.eq,
         "__ne__": f.ne,
         "__lt__": f.lt,
@@ -202,6 +217,8 @@ def _apply_methods() -> None:
         "bitwise_or": f.bitwise_or,
         "bitwise_xor": f.bitwise_xor,
         "bitwise_not": f.bitwise_not,
+        "bitwise_left_shift": f.bitwise_left_shift,
+        "bitwise_right_shift": f.bitwise_right_shift,
         # unary math
         "exp": f.exp,
         "log": f.log,
@@ -223,6 +240,12 @@ def _apply_methods() -> None:
         "arcsin": f.asin,
         "arccos": f.acos,
         "arctan": f.atan,
+        "asinh": f.asinh,
+        "acosh": f.acosh,
+        "atanh": f.atanh,
+        "arcsinh": f.asinh,
+        "arccosh": f.acosh,
+        "arctanh": f.atanh,
         "sqrt": f.sqrt,
         "rsqrt": f.rsqrt,
         "reciprocal": f.reciprocal,
@@ -321,6 +344,8 @@ def _apply_methods() -> None:
         "argwhere": I.argwhere,
         "index_put": I.index_put,
         "index_fill": I.index_fill,
+        "scatter_reduce": SC.scatter_reduce,
+        "masked_scatter": SC.masked_scatter,
         # linear algebra
         "mm": L.mm,
         "mv": L.mv,
@@ -364,6 +389,10 @@ def _apply_methods() -> None:
         "__iand__": _iop(np.bitwise_and, f.bitwise_and),
         "__ior__": _iop(np.bitwise_or, f.bitwise_or),
         "__ixor__": _iop(np.bitwise_xor, f.bitwise_xor),
+        "__ilshift__": _ishift(f.bitwise_left_shift),
+        "__irshift__": _ishift(f.bitwise_right_shift),
+        "bitwise_left_shift_": _ishift(f.bitwise_left_shift),
+        "bitwise_right_shift_": _ishift(f.bitwise_right_shift),
         "exp_": _iunary(f.exp),
         "log_": _iunary(f.log),
         "sqrt_": _iunary(f.sqrt),
@@ -385,6 +414,12 @@ def _apply_methods() -> None:
         "reciprocal_": _iunary(f.reciprocal),
         "sign_": _iunary(f.sign),
         "square_": _iunary(f.square),
+        "asinh_": _iunary(f.asinh),
+        "acosh_": _iunary(f.acosh),
+        "atanh_": _iunary(f.atanh),
+        "arcsinh_": _iunary(f.asinh),
+        "arccosh_": _iunary(f.acosh),
+        "arctanh_": _iunary(f.atanh),
         "t_": lambda s: _shape_(s, S.t),
         "transpose_": lambda s, a, b: _shape_(s, S.transpose, a, b),
         "unsqueeze_": lambda s, d: _shape_(s, S.unsqueeze, d),
@@ -405,6 +440,8 @@ def _apply_methods() -> None:
         ),
         "scatter_add_": lambda s, d, i, src: _assign(s, I.scatter_add(s, d, i, src)),
         "index_fill_": lambda s, d, i, v: _assign(s, I.index_fill(s, d, i, v)),
+        "scatter_reduce_": SC.scatter_reduce_,
+        "masked_scatter_": SC.masked_scatter_,
     }
     from .ops import decomp as DC  # noqa: PLC0415
     from .ops import nn_ops as N  # noqa: PLC0415 - imports this module's siblings

@@ -75,6 +75,12 @@ _UNARY = [
     ("asin", np.arcsin, unit(A)),
     ("acos", np.arccos, unit(A)),
     ("atan", np.arctan, A),
+    ("asinh", np.arcsinh, A),
+    ("acosh", np.arccosh, uniform(A, 1.2, 3.0)),
+    ("atanh", np.arctanh, unit(A)),
+    ("arcsinh", np.arcsinh, A),
+    ("arccosh", np.arccosh, uniform(A, 1.2, 3.0)),
+    ("arctanh", np.arctanh, unit(A)),
     ("relu", lambda x: np.maximum(x, 0), A),
     ("sign", np.sign, A),
     ("floor", np.floor, A),
@@ -258,6 +264,12 @@ spec("invert_bool", lambda T, x: ~x, [mask(A)], np.logical_not, grad=False)
 spec("and_int", lambda T, x, y: x & y, [_I, _J], np.bitwise_and, grad=False)
 spec("or_int_s", lambda T, x: x | 4, [_I], lambda x: x | 4, grad=False)
 spec("invert_int", lambda T, x: ~x, [_I], np.invert, grad=False)
+spec("lshift_int", lambda T, x, y: x << y, [_I, ints(A, 0, 9)], np.left_shift, grad=False)
+spec("rshift_int", lambda T, x, y: x >> y, [_I, ints(V, 0, 5)], np.right_shift, grad=False)
+spec("lshift_fn_s", lambda T, x: T.bitwise_left_shift(x, 3), [_I], lambda x: x << 3, grad=False)
+spec("rshift_method", lambda T, x: x.bitwise_right_shift(1), [_I], lambda x: x >> 1, grad=False)
+spec("rlshift_s", lambda T, x: 1 << x, [ints(A, 0, 9)], lambda x: 1 << x, grad=False)
+spec("rrshift_s", lambda T, x: 1000 >> x, [ints(A, 0, 9)], lambda x: 1000 >> x, grad=False)
 _SPECIAL = const([0.0, np.inf, -np.inf, np.nan, 1.0])
 spec("isnan", lambda T, x: T.isnan(x), [_SPECIAL], np.isnan, grad=False)
 spec("isinf", lambda T, x: x.isinf(), [_SPECIAL], np.isinf, grad=False)

@@ -487,6 +487,48 @@ class Atan(Op):
         return g / (1 + x * x)
 
 
+class Asinh(Op):
+    """y = asinh(x);  dy/dx = 1 / sqrt(x^2 + 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsinh(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x * x + 1).rsqrt()
+
+
+class Acosh(Op):
+    """y = acosh(x);  dy/dx = 1 / sqrt(x^2 - 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccosh(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x * x - 1).rsqrt()
+
+
+class Atanh(Op):
+    """y = atanh(x);  dy/dx = 1 / (1 - x^2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctanh(fdata(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 - x * x)
+
+
 class Relu(Op):
     """y = max(x, 0);  dy/dx = 1 where y > 0 (relu'(0) = 0, as PyTorch)"""
 
@@ -1129,6 +1171,42 @@ bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
+# NOTE [ shifts outside the bit width ]
+# C leaves ``x << s`` undefined for s < 0 or s >= the bit width; PyTorch defines it: a left shift, or an
+# unsigned right shift, gives 0; a signed right shift fills with the sign bit (0 or -1). NumPy happens to
+# agree on the CPU, but the rule is spelled out here so every backend computes the same thing.
+def _shifter(ufunc, dt):
+    bits = 8 * dt.itemsize
+
+    def shift(x, s):
+        s = np.asarray(s)
+        ok = (s >= 0) & (s < bits)
+        if ufunc is np.right_shift and dt.is_signed:
+            return ufunc(x, np.where(ok, s, bits - 1))
+        return np.where(ok, ufunc(x, np.where(ok, s, 0)), 0)
+
+    return shift
+
+
+def _shift(ufunc, name, kernel):
+    def op(input, other, *, out=None):
+        if out is not None:
+            return write_out(name, out, op, input, other)
+        a, b, dt = operands(input, other)
+        if dt.is_floating_point or dt is D.bool_:
+            kind = dt._legacy.removesuffix("Tensor")
+            raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{kind}'")
+        a, b = (v if isinstance(v, Tensor) else _scalar(v, dt) for v in (a, b))  # 2**63 wraps, as torch's
+        return _nograd(_call(_shifter(ufunc, dt), a, b), dt, a, b)
+
+    op.__name__ = name
+    return op
+
+
+bitwise_left_shift = _shift(np.left_shift, "bitwise_left_shift", "lshift")
+bitwise_right_shift = _shift(np.right_shift, "bitwise_right_shift", "rshift")
+
+
 def bitwise_not(input):
     if input.dtype.is_floating_point:
         raise RuntimeError("bitwise_not is only supported for integer and boolean tensors")
@@ -1148,6 +1226,7 @@ def _unary(cls):
 exp, log, sin, cos, tan, tanh, sigmoid = map(_unary, (Exp, Log, Sin, Cos, Tan, Tanh, Sigmoid))
 sqrt, rsqrt, reciprocal, abs, log1p, expm1 = map(_unary, (Sqrt, Rsqrt, Reciprocal, Abs, Log1p, Expm1))  # noqa: A001
 sinh, cosh, asin, acos, atan, relu, sign = map(_unary, (Sinh, Cosh, Asin, Acos, Atan, Relu, Sign))
+asinh, acosh, atanh = map(_unary, (Asinh, Acosh, Atanh))
 floor, ceil, trunc = map(_unary, (Floor, Ceil, Trunc))
 
 

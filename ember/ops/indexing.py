@@ -218,6 +218,10 @@ class IndexFill(IndexPut):
     pass
 
 
+class IndexFillTensor(IndexPut):
+    _node_name = "IndexFillBackward1"  # a 0-dim tensor as the value: differentiable w.r.t. it too
+
+
 def index_put(input, indices, values, accumulate=False):
     idx = _np_index(tuple(indices))
     return IndexPut.apply(input, idx, values, accumulate)
@@ -379,8 +383,27 @@ def take(input, index):
 
 
 def index_fill(input, dim, index, value):
-    idx = (slice(None),) * _dim(dim, input._data.ndim) + (index._data,)
-    return IndexFill.apply(input, idx, value, False)
+    """Fills the slices of ``input`` at ``index`` along ``dim`` with ``value`` (a number or 0-dim tensor)."""
+    if not isinstance(index, Tensor) or index.dtype is not D.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if index._data.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(
+            "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value._data.ndim} dimension(s)."
+        )
+    dim = _dim(dim, input._data.ndim)
+    size = input._data.shape[dim] if input._data.ndim else 1
+    ix = index._data.reshape(-1)
+    bad = (ix < -size) | (ix >= size)
+    if bad.any():
+        raise IndexError(f"index {int(ix[bad][0])} is out of bounds for dimension {dim} with size {size}")
+    ix = np.where(ix < 0, ix + size, ix)
+    if not input._data.ndim:
+        return IndexFill.apply(input, (), value, False) if len(ix) else input.clone()
+    idx = (slice(None),) * dim + (ix,)
+    return (IndexFillTensor if isinstance(value, Tensor) else IndexFill).apply(input, idx, value, False)
 
 
 def take_along_dim(input, indices, dim=None):
