@@ -17,12 +17,17 @@ torch = pytest.importorskip("torch")
 from test_promotion import (  # noqa: E402 - after the importorskips; the 81-pair tables, reused
     _A,
     _B,
-    _POW_EXP,
+    _COND,
     BINARY,
     DTYPES,
     INPLACE,
     SCALARS,
+    _rhs,
     agree,
+    inplace_cases,
+    tensor_tensor_cases,
+    where_cases,
+    zero_dim_cases,
 )
 from test_promotion import make as _make  # noqa: E402
 
@@ -72,30 +77,15 @@ def check_all(cases):
     assert not bad, f"{len(bad)} mismatches:\n" + "\n".join(bad[:40])
 
 
-def _rhs(op):
-    return _POW_EXP if op in ("pow", "pow_") else _B
-
-
 # -- promotion -----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("op", list(BINARY))
 def test_promotion_tensor_tensor(op):
-    f = BINARY[op]
-    check_all(
-        (f"{a} {op} {b}", lambda T, a=a, b=b: f(make(T, _A, a), make(T, _rhs(op), b))) for a, b in PAIRS
-    )
+    check_all(tensor_tensor_cases(op, PAIRS, make))
 
 
 @pytest.mark.parametrize("op", list(BINARY))
 def test_promotion_tensor_zero_dim_tensor(op):
-    f, rhs = BINARY[op], _rhs(op)
-    cases = []
-    for a, b in PAIRS:
-        cases.append((f"{a}[6] {op} {b}[]", lambda T, a=a, b=b: f(make(T, _A, a), make(T, rhs[1:2], b)[0])))
-        cases.append((f"{a}[] {op} {b}[6]", lambda T, a=a, b=b: f(make(T, _A[1:2], a)[0], make(T, rhs, b))))
-        cases.append(
-            (f"{a}[] {op} {b}[]", lambda T, a=a, b=b: f(make(T, _A[:1], a)[0], make(T, rhs[2:3], b)[0]))
-        )
-    check_all(cases)
+    check_all(zero_dim_cases(op, PAIRS, make))
 
 
 @pytest.mark.parametrize("op", list(BINARY))
@@ -111,21 +101,10 @@ def test_promotion_tensor_python_scalar(op):
 
 
 def test_promotion_where():
-    cond = np.array([True, False, True, False, True, False])
-    cases = []
-    for a, b in PAIRS:
-        cases.append(
-            (f"where {a} {b}", lambda T, a=a, b=b: T.where(T.tensor(cond), make(T, _A, a), make(T, _B, b)))
-        )
-        cases.append(
-            (
-                f"where {a} {b}[]",
-                lambda T, a=a, b=b: T.where(T.tensor(cond), make(T, _A, a), make(T, _B[:1], b)[0]),
-            )
-        )
+    cases = where_cases(PAIRS, make)
     for s in SCALARS:
-        cases.append((f"where bf16 {s!r}", lambda T, s=s: T.where(T.tensor(cond), make(T, _A, BF), s)))
-        cases.append((f"where {s!r} bf16", lambda T, s=s: T.where(T.tensor(cond), s, make(T, _A, BF))))
+        cases.append((f"where bf16 {s!r}", lambda T, s=s: T.where(T.tensor(_COND), make(T, _A, BF), s)))
+        cases.append((f"where {s!r} bf16", lambda T, s=s: T.where(T.tensor(_COND), s, make(T, _A, BF))))
     check_all(cases)
 
 
@@ -147,14 +126,7 @@ def test_promote_types_and_result_type():
 @pytest.mark.parametrize("op", list(INPLACE))
 def test_promotion_inplace(op):
     f = INPLACE[op]
-
-    def run(T, a, b):
-        x = make(T, _A, a)
-        r = f(x, make(T, _rhs(op), b))
-        assert r is x
-        return x
-
-    cases = [(f"{a}.{op}({b})", lambda T, a=a, b=b: run(T, a, b)) for a, b in PAIRS]
+    cases = inplace_cases(op, PAIRS, make)
     for s in (3, 2.5, True):
         cases.append((f"bfloat16.{op}({s!r})", lambda T, s=s: f(make(T, _A, BF), s)))
     check_all(cases)

@@ -98,29 +98,66 @@ _POW_EXP = np.array([2, 0, 3, 1, 2, 1])  # integer tensors to negative powers ar
 
 
 def _rhs(op):
-    return _POW_EXP if op == "pow" else _B
+    return _POW_EXP if op in ("pow", "pow_") else _B
 
 
-@pytest.mark.parametrize("op", list(BINARY))
-def test_tensor_tensor(op):
-    f = BINARY[op]
-    check_all(
-        (f"{a} {op} {b}", lambda T, a=a, b=b: f(make(T, _A, a), make(T, _rhs(op), b))) for a, b in PAIRS
-    )
+# The case builders take the dtype pairs and ``make`` as arguments: tests/test_bfloat16.py reuses them
+# with its own pairs and a ``make`` that knows bfloat16.
+def tensor_tensor_cases(op, pairs, make=make) -> list:
+    f, rhs = BINARY[op], _rhs(op)
+    return [(f"{a} {op} {b}", lambda T, a=a, b=b: f(make(T, _A, a), make(T, rhs, b))) for a, b in pairs]
 
 
-@pytest.mark.parametrize("op", list(BINARY))
-def test_tensor_zero_dim_tensor(op):
-    f = BINARY[op]
-    rhs = _rhs(op)
+def zero_dim_cases(op, pairs, make=make) -> list:
+    f, rhs = BINARY[op], _rhs(op)
     cases = []
-    for a, b in PAIRS:
+    for a, b in pairs:
         cases.append((f"{a}[6] {op} {b}[]", lambda T, a=a, b=b: f(make(T, _A, a), make(T, rhs[1:2], b)[0])))
         cases.append((f"{a}[] {op} {b}[6]", lambda T, a=a, b=b: f(make(T, _A[1:2], a)[0], make(T, rhs, b))))
         cases.append(
             (f"{a}[] {op} {b}[]", lambda T, a=a, b=b: f(make(T, _A[:1], a)[0], make(T, rhs[2:3], b)[0]))
         )
-    check_all(cases)
+    return cases
+
+
+_COND = np.array([True, False, True, False, True, False])
+
+
+def where_cases(pairs, make=make) -> list:
+    cases = []
+    for a, b in pairs:
+        cases.append(
+            (f"where {a} {b}", lambda T, a=a, b=b: T.where(T.tensor(_COND), make(T, _A, a), make(T, _B, b)))
+        )
+        cases.append(
+            (
+                f"where {a} {b}[]",
+                lambda T, a=a, b=b: T.where(T.tensor(_COND), make(T, _A, a), make(T, _B[:1], b)[0]),
+            )
+        )
+    return cases
+
+
+def inplace_cases(op, pairs, make=make) -> list:
+    f = INPLACE[op]
+
+    def run(T, a, b):
+        x = make(T, _A, a)
+        r = f(x, make(T, _rhs(op), b))
+        assert r is x
+        return x
+
+    return [(f"{a}.{op}({b})", lambda T, a=a, b=b: run(T, a, b)) for a, b in pairs]
+
+
+@pytest.mark.parametrize("op", list(BINARY))
+def test_tensor_tensor(op):
+    check_all(tensor_tensor_cases(op, PAIRS))
+
+
+@pytest.mark.parametrize("op", list(BINARY))
+def test_tensor_zero_dim_tensor(op):
+    check_all(zero_dim_cases(op, PAIRS))
 
 
 SCALARS = [3, -2, 2.5, True, False, 0.5]
@@ -145,21 +182,10 @@ def test_tensor_python_scalar(op):
 
 
 def test_where_promotion():
-    cond = np.array([True, False, True, False, True, False])
-    cases = []
-    for a, b in PAIRS:
-        cases.append(
-            (f"where {a} {b}", lambda T, a=a, b=b: T.where(T.tensor(cond), make(T, _A, a), make(T, _B, b)))
-        )
-        cases.append(
-            (
-                f"where {a} {b}[]",
-                lambda T, a=a, b=b: T.where(T.tensor(cond), make(T, _A, a), make(T, _B[:1], b)[0]),
-            )
-        )
+    cases = where_cases(PAIRS)
     for a, s in itertools.product(DTYPES, SCALARS):
-        cases.append((f"where {a} {s!r}", lambda T, a=a, s=s: T.where(T.tensor(cond), make(T, _A, a), s)))
-        cases.append((f"where {s!r} {a}", lambda T, a=a, s=s: T.where(T.tensor(cond), s, make(T, _A, a))))
+        cases.append((f"where {a} {s!r}", lambda T, a=a, s=s: T.where(T.tensor(_COND), make(T, _A, a), s)))
+        cases.append((f"where {s!r} {a}", lambda T, a=a, s=s: T.where(T.tensor(_COND), s, make(T, _A, a))))
     check_all(cases)
 
 
@@ -178,15 +204,7 @@ INPLACE = {
 @pytest.mark.parametrize("op", list(INPLACE))
 def test_inplace(op):
     f = INPLACE[op]
-
-    def run(T, a, b):
-        x = make(T, _A, a)
-        y = make(T, _POW_EXP if op == "pow_" else _B, b)
-        r = f(x, y)
-        assert r is x
-        return x
-
-    cases = [(f"{a}.{op}({b})", lambda T, a=a, b=b: run(T, a, b)) for a, b in PAIRS]
+    cases = inplace_cases(op, PAIRS)
     for a, s in itertools.product(DTYPES, [3, 2.5, True]):
         cases.append((f"{a}.{op}({s!r})", lambda T, a=a, s=s: f(make(T, _A, a), s)))
     check_all(cases)
