@@ -7,6 +7,7 @@ import warnings
 from ..autograd.grad_mode import STATE
 from ..tensor import _ptr
 from ._base import D, Op, Tensor, _wrap, arr, np
+from .indexing import Take, place
 
 
 def type_name(dt: D.dtype) -> str:
@@ -172,37 +173,18 @@ class AsStrided(Op):
         pos = _positions(ctx.x, ctx.out)
         if (pos < 0).any():
             raise RuntimeError("ember: as_strided backward reads memory outside its input's elements")
-        return ScatterTo.apply(g, pos, ctx.x.shape), None, None, None
+        return _scatter(g, pos, ctx.x.shape), None, None, None
 
 
-class ViewOf(Op):
-    """y = base.flatten()[pos] (a view, in index form);  dbase = g scattered back to pos"""
+class ViewOf(Take):
+    """y = base.flatten()[pos], a view in index form: Take's gather and backward, under PyTorch's name"""
 
     _node_name = "AsStridedBackward0"
 
-    @staticmethod
-    def forward(ctx, base, pos):
-        ctx.shape, ctx.pos = base._data.shape, pos
-        return base._data.reshape(-1)[pos]
 
-    @staticmethod
-    def backward(ctx, g):
-        return ScatterTo.apply(g, ctx.pos, ctx.shape), None
-
-
-class ScatterTo(Op):
-    """y = zeros(shape) with y.flatten()[pos] = g;  dg = dy.flatten()[pos]"""
-
-    @staticmethod
-    def forward(ctx, g, pos, shape):
-        ctx.pos = pos
-        out = np.zeros(int(np.prod(shape)), dtype=g._data.dtype)
-        np.add.at(out, pos.reshape(-1), g._data.reshape(-1))
-        return out.reshape(shape)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return ViewOf.apply(gy, ctx.pos), None, None
+def _scatter(g: Tensor, pos, shape) -> Tensor:
+    """zeros(shape) with g added at the flat positions ``pos`` (the gradient of a gather at pos)."""
+    return place(g, (int(np.prod(shape)),), pos).reshape(shape)
 
 
 class CopySlices(Op):
@@ -222,7 +204,7 @@ class CopySlices(Op):
     def backward(ctx, g):
         e = ctx._edges
         picked = ViewOf.apply(g, ctx.pos)
-        dbase = g - ScatterTo.apply(picked, ctx.pos, g.shape) if e[0] is not None else None
+        dbase = g - _scatter(picked, ctx.pos, g.shape) if e[0] is not None else None
         return dbase, None, picked
 
 
