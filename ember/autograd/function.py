@@ -52,7 +52,7 @@ class Node:
     def next_functions(self) -> tuple:
         # a scalar operand of +, -, *, / counts: PyTorch wraps it in a tensor
         nt = self._nt
-        if nt and getattr(self, "_scalar_operands", False):
+        if nt and getattr(getattr(self, "_forward_cls", None), "_scalar_operands", False):
             nt = [i for i in nt if i > 1]
         return tuple(
             (None, 0) if e is None else (e[0], e[1]) for i, e in enumerate(self._edges) if i not in nt
@@ -213,11 +213,7 @@ class FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         node_name = attrs.get("_node_name") or f"{name}Backward{getattr(cls, '_backward_suffix', '')}"
-        cls._backward_cls = type(
-            node_name,
-            (BackwardFunction,),
-            {"_forward_cls": cls, "_scalar_operands": attrs.get("_scalar_operands", False)},
-        )
+        cls._backward_cls = type(node_name, (BackwardFunction,), {"_forward_cls": cls})
         fwd = attrs.get("forward")
         if fwd is not None:  # ``@opmath`` (ops/_base.py): bfloat16 inputs computed in float32
             cls._opmath = getattr(getattr(fwd, "__func__", fwd), "_opmath", False)
