@@ -408,7 +408,7 @@ def write_out(name: str, out: Tensor, fn, *args, _rule: str = "cast", **kwargs) 
                 stacklevel=3,
             )
         out._data = np.empty_like(res._data, dtype=out.dtype.np)
-    np.copyto(out._data, res._data, casting="unsafe")
+    _write(out, res._data)
     out._bump()
     return out
 
