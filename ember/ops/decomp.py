@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ._base import D, Op, Tensor, _wrap, np
+from ._base import Op, Tensor, _wrap, np
+from .inplace import type_name as _type_name
 from .inplace import write_out
 
 __all__ = ["LinAlgError", "inverse", "det", "slogdet", "logdet"]
@@ -24,10 +25,6 @@ class LinAlgError(RuntimeError):
 
 
 # -- checks and PyTorch's error messages --------------------------------------------------------------
-def _type_name(dt: D.dtype) -> str:
-    return dt._legacy[: -len("Tensor")]  # "LongTensor" -> "Long", PyTorch's ScalarType name
-
-
 def check_float(A: Tensor, fn: str) -> None:
     if not A.dtype.is_floating_point:
         raise RuntimeError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._base import D, Op, Tensor, _scalar, _wrap, arr, fdata, np, operands, opmath
-from .inplace import write_out
+from .inplace import type_name, write_out
 
 
 # -- arithmetic ------------------------------------------------------------------------------------
@@ -1158,7 +1158,7 @@ def _bitwise(ufunc, name):
     def op(input, other):
         a, b, dt = operands(input, other)
         if dt.is_floating_point:
-            kind = dt._legacy.removesuffix("Tensor")
+            kind = type_name(dt)
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{kind}'")
         return _nograd(_call(ufunc, a, b), dt, a, b)
 
@@ -1194,7 +1194,7 @@ def _shift(ufunc, name, kernel):
             return write_out(name, out, op, input, other)
         a, b, dt = operands(input, other)
         if dt.is_floating_point or dt is D.bool_:
-            kind = dt._legacy.removesuffix("Tensor")
+            kind = type_name(dt)
             raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{kind}'")
         a, b = (v if isinstance(v, Tensor) else _scalar(v, dt) for v in (a, b))  # 2**63 wraps, as torch's
         return _nograd(_call(_shifter(ufunc, dt), a, b), dt, a, b)
